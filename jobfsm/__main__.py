@@ -1,0 +1,7 @@
+"""``python -m jobfsm``."""
+
+import sys
+
+from jobfsm.cli import main
+
+sys.exit(main())

@@ -1,0 +1,43 @@
+"""One error root for everything jobfsm raises, each subclass paired with the built-in it resembles."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from jobfsm.report import Report
+
+
+class JobFSMError(Exception):
+    """Root of every error jobfsm raises on purpose."""
+
+
+class SpecError(JobFSMError, ValueError):
+    """A spec failed its checks; ``problems`` holds every one of them, not only the first."""
+
+    def __init__(self, name: str, problems: tuple[str, ...]) -> None:
+        self.name = name
+        self.problems = problems
+        count = f"{len(problems)} problem{'s' if len(problems) != 1 else ''}"
+        super().__init__(f"invalid spec {name!r}: {count}: " + "; ".join(problems))
+
+
+class InputError(JobFSMError, ValueError):
+    """Input that cannot be read as a trace: ``location`` names the file, line or entry."""
+
+    def __init__(self, location: str, message: str) -> None:
+        self.location = location
+        self.detail = message
+        super().__init__(f"{location}: {message}" if location else message)
+
+
+class OptionsError(JobFSMError, ValueError):
+    """Validation options that make no sense (an unknown rule, mode or severity)."""
+
+
+class TraceViolationError(JobFSMError, AssertionError):
+    """Raised on request when a report holds violations at the failing severity."""
+
+    def __init__(self, report: Report, message: str) -> None:
+        self.report = report
+        super().__init__(message)

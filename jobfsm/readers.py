@@ -1,0 +1,267 @@
+"""Read trace files into polls: plain text, JSON arrays and JSON Lines, many jobs per file.
+
+Readers yield ``(position, record)`` pairs, where the position is a line number and the record is a
+status string, a body mapping, a decoded ``Poll`` or an ``InputProblem``; ``check_records`` groups
+them by job and validates. JSON goes through msgspec: a typed decode does the type checks in C,
+and only records that fail it take the slower generic path that reports what is wrong.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import sys
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from functools import lru_cache
+from typing import Annotated, Any, BinaryIO, Literal
+
+import msgspec
+
+from jobfsm.report import InputProblem, JobReport
+from jobfsm.validation import JobCheck, Validator
+
+Format = Literal["text", "json", "jsonl"]
+FORMATS: tuple[Format, ...] = ("text", "json", "jsonl")
+EXTENSIONS: dict[str, Format] = {".txt": "text", ".log": "text", ".json": "json", ".jsonl": "jsonl",
+                                 ".ndjson": "jsonl"}
+DEFAULT_JOB_KEY = "job"
+BODY_FIELDS = ("status", "percentageComplete", "resourceId", "resourceLocation", "operation", "statusDescription")
+_CHUNK = 1 << 20
+_BOM = b"\xef\xbb\xbf"
+Record = tuple[int, Any]
+
+
+@lru_cache(maxsize=8)
+def poll_type(job_key: str) -> type[msgspec.Struct]:
+    """The typed record for fast decoding: any wrong type or range makes msgspec reject it."""
+    progress = Annotated[float, msgspec.Meta(ge=0, le=100)]
+    return msgspec.defstruct("Poll", [
+        ("status", str),
+        ("percentageComplete", progress | None, None),
+        ("resourceId", str | None, None),
+        ("resourceLocation", str | None, None),
+        ("operation", str | None, None),
+        ("statusDescription", str | None, None),
+        ("job", str | int | None, None),
+    ], rename={"job": job_key}, gc=False)
+
+
+def detect_format(path: str, head: bytes) -> Format:
+    """The format named by the extension, else sniffed from the first significant byte."""
+    ext = os.path.splitext(path)[1].lower()
+    if ext in EXTENSIONS:
+        return EXTENSIONS[ext]
+    first = head.removeprefix(_BOM).lstrip()[:1]
+    return "json" if first == b"[" else "jsonl" if first == b"{" else "text"
+
+
+def validate_path(path: str, validator: Validator, *, fmt: Format | None = None,
+                  job_key: str = DEFAULT_JOB_KEY) -> tuple[list[JobReport], list[InputProblem]]:
+    """Validate one file (``-`` for standard input): per-job reports and the input problems met."""
+    name = "<stdin>" if path == "-" else path
+    try:
+        stream: BinaryIO = sys.stdin.buffer if path == "-" else open(path, "rb")  # noqa: SIM115
+    except OSError as exc:
+        return [], [InputProblem(name, name, f"cannot read: {exc.strerror or exc}")]
+    try:
+        head = stream.peek(64)[:64] if hasattr(stream, "peek") else b""
+        fmt = fmt or detect_format(path, head)
+        if fmt == "jsonl":
+            return check_records(read_jsonl(stream, job_key), validator, name, job_key)
+        data = stream.read()
+    except OSError as exc:
+        return [], [InputProblem(name, name, f"cannot read: {exc.strerror or exc}")]
+    finally:
+        if stream is not sys.stdin.buffer:
+            stream.close()
+    if fmt == "text":
+        return check_records(read_text(data), validator, name, job_key)
+    records, line_of = read_json(data, job_key)
+    return check_records(records, validator, name, job_key, line_of)
+
+
+def check_records(records: Iterable[Record], validator: Validator, source: str, job_key: str,
+                  line_of: Callable[[int], int] | None = None) -> tuple[list[JobReport], list[InputProblem]]:
+    """Group records by job (first appearance order) and validate each job on its own."""
+    if line_of is None:
+        def locate(pos: int) -> str:
+            return f"{source}:{pos}"
+    else:
+        def locate(pos: int) -> str:
+            return f"{source}:{line_of(pos)}"
+    checks: dict[Any, JobCheck] = {}
+    problems: list[InputProblem] = []
+    poll = poll_type(job_key)
+    for pos, rec in records:
+        if rec.__class__ is poll:
+            key = rec.job
+            check = checks.get(key)
+            if check is None:
+                check = checks[key] = validator.job(source, key, locate)
+            check.observe(rec.status, rec.percentageComplete, rec.resourceId, rec.resourceLocation,
+                          rec.operation, pos=pos, body=True)
+        elif isinstance(rec, InputProblem):
+            problems.append(InputProblem(source, locate(pos), rec.message))
+        else:
+            key = rec.get(job_key) if isinstance(rec, Mapping) else None
+            if key is not None and (isinstance(key, bool) or not isinstance(key, str | int)):
+                problems.append(InputProblem(source, locate(pos), f"job key {job_key!r} must be a string or an "
+                                                                  f"integer, found {type(key).__name__}"))
+                continue
+            check = checks.get(key)
+            if check is None:
+                check = checks[key] = validator.job(source, key, locate)
+            check.feed(rec, pos)
+    if not checks and not problems:
+        problems.append(InputProblem(source, source, "no polls found: expected statuses or asyncJobStatus bodies"))
+    return [c.finish() for c in checks.values()], problems
+
+
+def read_text(data: bytes) -> Iterator[Record]:
+    """One status per line; ``#`` starts a comment; blank lines are ignored."""
+    for lineno, raw in enumerate(data.removeprefix(_BOM).split(b"\n"), 1):
+        try:
+            line = raw.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            yield lineno, InputProblem(None, "", f"not UTF-8 text (byte {exc.start + 1} of the line)")
+            continue
+        line = line.split("#", 1)[0].strip()
+        if not line:
+            continue
+        if line.split() != [line]:
+            yield lineno, InputProblem(None, "", f"expected one status per line, found {line!r}")
+            continue
+        yield lineno, line
+
+
+def read_jsonl(stream: BinaryIO, job_key: str) -> Iterator[Record]:
+    """JSON Lines, streamed in chunks: a body (or a status string) per line, blank lines ignored."""
+    fast = msgspec.json.Decoder(poll_type(job_key))
+    slow = msgspec.json.Decoder()
+    lineno = 0
+    carry = b""
+    first = True
+    while True:
+        chunk = stream.read(_CHUNK)
+        if first:
+            chunk, first = chunk.removeprefix(_BOM), False
+        if not chunk:
+            break
+        chunk = carry + chunk
+        cut = chunk.rfind(b"\n") + 1
+        if cut == 0:
+            carry = chunk
+            continue
+        block, carry = chunk[:cut], chunk[cut:]
+        yield from _jsonl_block(block, lineno, fast, slow)
+        lineno += block.count(b"\n")
+    if carry:
+        yield from _jsonl_block(carry, lineno, fast, slow)
+
+
+def _jsonl_block(block: bytes, lineno: int, fast: msgspec.json.Decoder, slow: msgspec.json.Decoder) -> Iterator[Record]:
+    lines = block.count(b"\n") + (not block.endswith(b"\n"))
+    try:
+        polls = fast.decode_lines(block)
+    except (msgspec.DecodeError, msgspec.ValidationError):
+        polls = None
+    if polls is not None and len(polls) == lines:
+        yield from enumerate(polls, lineno + 1)
+        return
+    for n, line in enumerate(block.split(b"\n"), lineno + 1):
+        if line.strip():
+            yield n, _one_line(line, fast, slow)
+
+
+def _one_line(line: bytes, fast: msgspec.json.Decoder, slow: msgspec.json.Decoder) -> Any:
+    try:
+        return fast.decode(line)
+    except (msgspec.DecodeError, msgspec.ValidationError):
+        pass
+    try:
+        value = slow.decode(line)
+    except msgspec.DecodeError as exc:
+        return InputProblem(None, "", f"invalid JSON: {_json_error(exc, line)}")
+    if isinstance(value, str | dict):
+        return value
+    return InputProblem(None, "", f"expected an asyncJobStatus object or a status string, found {_json_kind(value)}")
+
+
+def read_json(data: bytes, job_key: str) -> tuple[list[Record], Callable[[int], int]]:
+    """A JSON array of statuses or bodies; positions are element indexes, mapped to lines lazily."""
+    data = data.removeprefix(_BOM)
+    lines: list[int] = []
+
+    def line_of(index: int) -> int:
+        if not lines:
+            lines.extend(_element_lines(data))
+        return lines[index] if index < len(lines) else 1
+
+    try:
+        items = msgspec.json.decode(data, type=list[poll_type(job_key) | str])  # type: ignore[valid-type]
+        return list(enumerate(items)), line_of
+    except (msgspec.DecodeError, msgspec.ValidationError):
+        pass
+    try:
+        value = msgspec.json.decode(data)
+    except msgspec.DecodeError as exc:
+        return [(0, InputProblem(None, "", f"invalid JSON: {_json_error(exc, data)}"))], lambda _: 1
+    if not isinstance(value, list):
+        hint = " (one body per line is JSON Lines: use .jsonl)" if isinstance(value, dict) else ""
+        return [(0, InputProblem(None, "", f"expected a JSON array of statuses or asyncJobStatus bodies, "
+                                           f"found {_json_kind(value)}{hint}"))], lambda _: 1
+    out: list[Record] = []
+    for i, item in enumerate(value):
+        if isinstance(item, str | dict):
+            out.append((i, item))
+        else:
+            out.append((i, InputProblem(None, "", f"item {i}: expected an asyncJobStatus object or a status "
+                                                  f"string, found {_json_kind(item)}")))
+    return out, line_of
+
+
+_TOKEN = re.compile(rb'"(?:[^"\\\n]|\\.)*"|[\[\]{},\n]')
+
+
+def _element_lines(data: bytes) -> list[int]:
+    """The line on which each element of a top-level JSON array starts."""
+    out: list[int] = []
+    line, depth, want = 1, 0, False
+    for m in _TOKEN.finditer(data):
+        tok = m.group()
+        if tok == b"\n":
+            line += 1
+            continue
+        if want:
+            out.append(line)
+            want = False
+        if tok in (b"[", b"{"):
+            depth += 1
+            want = depth == 1 and tok == b"["
+        elif tok in (b"]", b"}"):
+            depth -= 1
+        elif tok == b"," and depth == 1:
+            want = True
+    # scalars between tokens (numbers, true, null) never hold a newline, so a missed element start
+    # can only be one written on the same line as its comma: its line is already right.
+    if want:
+        out.append(line)
+    return out
+
+
+def _json_error(exc: msgspec.DecodeError, data: bytes) -> str:
+    text = str(exc)
+    m = re.search(r"\(byte (\d+)\)", text)
+    if m:
+        offset = int(m.group(1))
+        line = data.count(b"\n", 0, offset) + 1
+        col = offset - data.rfind(b"\n", 0, offset)
+        text = text[:m.start()].rstrip() + f" at line {line} column {col}"
+    return text.replace("JSON is malformed: ", "")
+
+
+def _json_kind(value: Any) -> str:
+    if value is None:
+        return "null"
+    return {bool: "a boolean", int: "a number", float: "a number", str: "a string", list: "an array",
+            dict: "an object"}.get(type(value), type(value).__name__)

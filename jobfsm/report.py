@@ -1,0 +1,145 @@
+"""Violations and reports: frozen data, rendered for people or as JSON; raising is a separate step."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+from typing import Any
+
+from jobfsm.errors import TraceViolationError
+from jobfsm.rules import RANK
+
+SCHEMA = "jobfsm.report/1"
+
+
+@dataclass(frozen=True, slots=True)
+class Violation:
+    """One broken rule at one poll (``index`` None for a job with no poll at all)."""
+
+    rule: str
+    severity: str
+    index: int | None
+    location: str
+    from_status: str | None
+    to_status: str | None
+    message: str
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON form, with ``from`` and ``to`` keys."""
+        return {"rule": self.rule, "severity": self.severity, "index": self.index,
+                "location": self.location, "from": self.from_status, "to": self.to_status,
+                "message": self.message}
+
+    def line(self) -> str:
+        """One line for people: where, severity, rule, message."""
+        poll = "" if self.index is None else f"poll {self.index}: "
+        return f"{self.location}: {poll}{self.severity}: {self.rule}: {self.message}"
+
+
+@dataclass(frozen=True, slots=True)
+class InputProblem:
+    """Input that could not be read as a poll; the rest of the input is still validated."""
+
+    source: str | None
+    location: str
+    message: str
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON form."""
+        return {"source": self.source, "location": self.location, "message": self.message}
+
+    def line(self) -> str:
+        """One line for people."""
+        return f"{self.location}: input error: {self.message}"
+
+
+@dataclass(frozen=True, slots=True)
+class JobReport:
+    """The verdict on one job: ``ok`` is False when a violation is at or above the failing severity."""
+
+    source: str | None
+    job: str | int | None
+    ok: bool
+    final: str | None
+    polls: int
+    violations: tuple[Violation, ...]
+
+    @property
+    def name(self) -> str:
+        """``source`` and job key as people read them."""
+        where = self.source or "<trace>"
+        return where if self.job is None else f"{where} job {self.job}"
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON form."""
+        return {"source": self.source, "job": self.job, "ok": self.ok, "final": self.final,
+                "polls": self.polls, "violations": [v.to_dict() for v in self.violations]}
+
+
+@dataclass(frozen=True, slots=True)
+class Report:
+    """Every job's verdict and every input problem of one validation run."""
+
+    jobs: tuple[JobReport, ...]
+    mode: str
+    fail_on: str
+    input_errors: tuple[InputProblem, ...] = ()
+
+    @property
+    def ok(self) -> bool:
+        """True when every job passed and all input was readable."""
+        return not self.input_errors and all(j.ok for j in self.jobs)
+
+    @property
+    def violations(self) -> tuple[Violation, ...]:
+        """All violations of all jobs, job by job."""
+        return tuple(v for j in self.jobs for v in j.violations)
+
+    @property
+    def final(self) -> str | None:
+        """The final status of the only job (None when there are several or none)."""
+        return self.jobs[0].final if len(self.jobs) == 1 else None
+
+    def rules(self) -> set[str]:
+        """The rule ids reported anywhere."""
+        return {v.rule for v in self.violations}
+
+    def summary(self) -> dict[str, int]:
+        """Counts for the JSON summary and the closing line."""
+        sev = Counter(v.severity for v in self.violations)
+        return {"sources": len({j.source for j in self.jobs}), "jobs": len(self.jobs),
+                "failed_jobs": sum(not j.ok for j in self.jobs), "polls": sum(j.polls for j in self.jobs),
+                "errors": sev["error"], "warnings": sev["warning"], "infos": sev["info"],
+                "input_errors": len(self.input_errors)}
+
+    def to_dict(self) -> dict[str, Any]:
+        """The documented JSON schema (``jobfsm.report/1``)."""
+        return {"schema": SCHEMA, "ok": self.ok, "mode": self.mode, "fail_on": self.fail_on,
+                "summary": self.summary(), "jobs": [j.to_dict() for j in self.jobs],
+                "input_errors": [p.to_dict() for p in self.input_errors]}
+
+    def text(self, *, min_severity: str = "info") -> str:
+        """The report for people: a verdict line per job, its violations, a summary line."""
+        lines: list[str] = []
+        for job in self.jobs:
+            verdict = "ok" if job.ok else "FAILED"
+            lines.append(f"{job.name}: {verdict} (final {job.final or 'none'}, {job.polls} polls)")
+            lines += [f"  {v.line()}" for v in job.violations if RANK[v.severity] >= RANK[min_severity]]
+        lines += [p.line() for p in self.input_errors]
+        s = self.summary()
+        counts = [_count(s["jobs"], "job"), f"{s['failed_jobs']} failed", _count(s["polls"], "poll")]
+        found = [_count(s["errors"], "error"), _count(s["warnings"], "warning"), _count(s["infos"], "info")]
+        if self.input_errors:
+            found.append(_count(s["input_errors"], "input error"))
+        lines.append(f"{'ok' if self.ok else 'FAILED'}: {', '.join(counts)}; {', '.join(found)}")
+        return "\n".join(lines)
+
+    def raise_for_violations(self) -> Report:
+        """Raise ``TraceViolationError`` unless ``ok``; return self so calls chain."""
+        if not self.ok:
+            raise TraceViolationError(self, self.text())
+        return self
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}{'' if n == 1 else 's'}"

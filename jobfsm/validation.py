@@ -1,0 +1,331 @@
+"""Validate observed polls against a spec: per job, incrementally, every violation collected.
+
+``JobCheck`` eats one poll at a time (a status string or an asyncJobStatus body) and keeps only what
+the rules need, so the same code serves in-memory lists, streamed logs and online use.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import Any, Literal
+
+from jobfsm.errors import InputError, OptionsError
+from jobfsm.lifecycle import LIFECYCLE
+from jobfsm.machine import Tables, tables
+from jobfsm.report import JobReport, Report, Violation
+from jobfsm.rules import BY_ID, RANK, SEVERITIES
+from jobfsm.spec import Spec
+
+Mode = Literal["sampled", "strict"]
+MODES: tuple[Mode, ...] = ("sampled", "strict")
+LEVELS = (*SEVERITIES, "off")
+_COMPLETE_ERRORS = ("unterminated", "incomplete-start")
+_CACHE_LIMIT = 4096
+_MISSING: Any = object()
+
+
+@dataclass(frozen=True)
+class Options:
+    """How to judge a trace: the mode, complete traces, the failing severity, per-rule severities."""
+
+    mode: Mode = "sampled"
+    complete: bool = False
+    fail_on: str = "error"
+    severity: Mapping[str, str] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if self.mode not in MODES:
+            raise OptionsError(f"unknown mode {self.mode!r}; expected one of {', '.join(MODES)}")
+        if self.fail_on not in SEVERITIES:
+            raise OptionsError(f"unknown failing severity {self.fail_on!r}; expected one of {', '.join(SEVERITIES)}")
+        for rule, level in self.severity.items():
+            if rule not in BY_ID:
+                raise OptionsError(f"unknown rule {rule!r}; expected one of {', '.join(BY_ID)}")
+            if level not in LEVELS:
+                raise OptionsError(f"unknown severity {level!r} for {rule}; expected one of {', '.join(LEVELS)}")
+        object.__setattr__(self, "severity", MappingProxyType(dict(self.severity)))
+
+    def level(self, rule: str) -> str:
+        """The severity ``rule`` is reported at under these options ('off' drops it)."""
+        if rule in self.severity:
+            return self.severity[rule]
+        if self.complete and rule in _COMPLETE_ERRORS:
+            return "error"
+        return BY_ID[rule].severity
+
+
+@dataclass(frozen=True, slots=True)
+class _Step:
+    rule: str
+    via: tuple[str, ...] = ()
+
+
+class Validator:
+    """Shared, read-only context for checking many jobs: tables, options, a status cache."""
+
+    def __init__(self, options: Options | None = None, spec: Spec = LIFECYCLE) -> None:
+        self.options = options or Options()
+        self.spec = spec
+        self.tables: Tables = tables(spec)
+        self.levels = {rule: self.options.level(rule) for rule in BY_ID}
+        self.fail_rank = RANK[self.options.fail_on]
+        self.exact = {name: name for name in spec.names}
+        self.steps, self.resets = _steps(self.tables, self.options.mode)
+        self._resolved: dict[str, tuple[str | None, tuple[tuple[str, str], ...]]] = {}
+
+    def job(self, source: str | None = None, job: str | int | None = None,
+            locate: Callable[[int], str] | None = None) -> JobCheck:
+        """A fresh incremental check for one job."""
+        return JobCheck(self, source, job, locate)
+
+    def validate(self, trace: Iterable[Any], *, source: str | None = None) -> Report:
+        """Validate one job's polls (status strings or body mappings) held in memory."""
+        check = self.job(source)
+        for item in trace:
+            check.feed(item)
+        return Report((check.finish(),), self.options.mode, self.options.fail_on)
+
+    def resolve(self, raw: str) -> tuple[str | None, tuple[tuple[str, str], ...]]:
+        """The canonical status of ``raw`` (None when unknown) and the notes (rule, message) it earns."""
+        hit = self._resolved.get(raw)
+        if hit is not None:
+            return hit
+        r = self.spec.resolve(raw)
+        notes: list[tuple[str, str]] = []
+        if r.case_fixed:
+            right = r.alias.name if r.alias else r.status
+            notes.append(("status-case", f"status {raw!r} is {right!r} in the wrong case"))
+        if r.alias is not None:
+            meaning = f"mapped to {r.alias.target}" if r.alias.target else "recognised, the machine does not move"
+            notes.append(("status-alias", f"status {r.alias.name!r} is from another vocabulary, {meaning} "
+                                          f"({r.alias.note})"))
+        elif r.status is None:
+            notes.append(("unknown-status", f"unknown status {_short(raw)}; expected one of "
+                                            f"{', '.join(self.spec.names)}"))
+        out = (r.status, tuple(notes))
+        if len(self._resolved) < _CACHE_LIMIT:
+            self._resolved[raw] = out
+        return out
+
+
+def validate(trace: Iterable[Any], *, mode: Mode = "sampled", complete: bool = False,
+             fail_on: str = "error", severity: Mapping[str, str] | None = None,
+             spec: Spec = LIFECYCLE) -> Report:
+    """Validate one job's polls: status strings or asyncJobStatus bodies, in order."""
+    options = Options(mode, complete, fail_on, severity or {})
+    return Validator(options, spec).validate(trace)
+
+
+class JobCheck:
+    """Incremental validation of one job; ``feed`` each poll, then ``finish`` for the report."""
+
+    __slots__ = ("_v", "source", "job", "_locate", "polls", "last", "_last_pos", "_progress",
+                 "_resource", "_operation", "_referenced", "_done_checked", "violations")
+
+    def __init__(self, validator: Validator, source: str | None, job: str | int | None,
+                 locate: Callable[[int], str] | None) -> None:
+        self._v = validator
+        self.source = source
+        self.job = job
+        self._locate = locate or _index_location
+        self.polls = 0
+        self.last: str | None = None
+        self._last_pos = 0
+        self._progress: float | None = None
+        self._resource: str | None = None
+        self._operation: str | None = None
+        self._referenced = False
+        self._done_checked = False
+        self.violations: list[Violation] = []
+
+    def feed(self, item: Any, pos: int | None = None) -> None:
+        """One poll: a status string or an asyncJobStatus body; ``pos`` locates it (default: its index)."""
+        if isinstance(item, str):
+            self.observe(item, pos=pos)
+        elif isinstance(item, Mapping):
+            self.feed_body(item, pos)
+        else:
+            where = self._locate(self.polls if pos is None else pos)
+            raise InputError(where, f"expected a status string or an asyncJobStatus object, found {_kind(item)}")
+
+    def feed_body(self, body: Mapping[str, Any], pos: int | None = None) -> None:
+        """One asyncJobStatus body: type-check the known fields, then observe it."""
+        at = self.polls if pos is None else pos
+        status = body.get("status", _MISSING)
+        if status is _MISSING:
+            self._emit("missing-status", self.polls, at, None,
+                       f"body has no 'status' field; expected one of {', '.join(self._v.spec.names)}")
+            status = None
+        elif not isinstance(status, str):
+            self._bad_field("status", "a string", status, at)
+            status = None
+        progress = body.get("percentageComplete")
+        if progress is not None:
+            if isinstance(progress, bool) or not isinstance(progress, int | float):
+                self._bad_field("percentageComplete", "a number", progress, at)
+                progress = None
+            elif not 0 <= progress <= 100:
+                self._emit("progress-out-of-range", self.polls, at, None,
+                           f"percentageComplete {_num(progress)} is outside 0..100")
+                progress = None
+        texts = [body.get(name) for name in ("resourceId", "resourceLocation", "operation", "statusDescription")]
+        for i, name in enumerate(("resourceId", "resourceLocation", "operation", "statusDescription")):
+            if texts[i] is not None and not isinstance(texts[i], str):
+                self._bad_field(name, "a string", texts[i], at)
+                texts[i] = None
+        self.observe(status, progress, texts[0], texts[1], texts[2], pos=pos, body=True)
+
+    def observe(self, status: str | None, progress: float | None = None, resource_id: str | None = None,
+                resource_location: str | None = None, operation: str | None = None, *,
+                pos: int | None = None, body: bool = False) -> None:
+        """One poll with fields already type-checked; ``status`` None when the poll carried none."""
+        v = self._v
+        index = self.polls
+        self.polls = index + 1
+        at = index if pos is None else pos
+        self._last_pos = at
+        last = self.last
+        canon = None
+        if status is not None:
+            canon = v.exact.get(status)
+            if canon is None:
+                canon, notes = v.resolve(status)
+                for rule, message in notes:
+                    if rule == "unknown-status":
+                        message += f" (the machine stays at {last or 'no status'})"
+                    self._emit(rule, index, at, canon or status, message)
+        if canon is not None and canon != last:
+            if last is None:
+                if v.options.complete and canon != v.spec.initial:
+                    self._emit("incomplete-start", index, at, canon,
+                               f"trace starts at {canon}, not at the initial status {v.spec.initial}")
+            else:
+                step = v.steps[last][canon]
+                if step is not None:
+                    self._step(step, last, canon, index, at)
+                if (last, canon) in v.resets:
+                    self._progress = None
+            self.last = canon
+        if progress is not None:
+            prev = self._progress
+            if prev is not None and progress < prev:
+                self._emit("progress-regressed", index, at, canon,
+                           f"percentageComplete dropped from {_num(prev)} to {_num(progress)} within one "
+                           f"attempt (only a retry starts a new one)")
+            self._progress = progress
+        if resource_id is not None or resource_location is not None:
+            self._check_resource(resource_id, resource_location, index, at, canon)
+        if operation is not None:
+            if self._operation is not None and operation != self._operation:
+                self._emit("operation-changed", index, at, canon,
+                           f"operation changed from {self._operation!r} to {_short(operation)}")
+            self._operation = operation
+        if body and canon in v.tables.success and not self._done_checked:
+            self._done_checked = True
+            if not self._referenced:
+                self._emit("completed-without-resource", index, at, canon,
+                           f"{canon} without a resource reference: expected resourceId or resourceLocation")
+
+    def finish(self) -> JobReport:
+        """Close the job: unterminated or status-less jobs are reported here."""
+        v = self._v
+        if self.last is None:
+            self._emit("no-status-observed", self.polls - 1 if self.polls else None, self._last_pos, None,
+                       f"no poll carried a known status in {self.polls} polls")
+        elif self.last not in v.tables.terminal:
+            self._emit("unterminated", self.polls - 1, self._last_pos, None,
+                       f"trace ends at {self.last}, which is not terminal; expected one of "
+                       f"{', '.join(v.spec.terminals)}")
+        ok = all(RANK[x.severity] < v.fail_rank for x in self.violations)
+        return JobReport(self.source, self.job, ok, self.last, self.polls, tuple(self.violations))
+
+    def _step(self, step: _Step, last: str, canon: str, index: int, at: int) -> None:
+        t = self._v.tables
+        if step.rule == "skipped-states":
+            self._emit(step.rule, index, at, canon,
+                       f"{last} -> {canon} passed unseen through {', '.join(step.via)} "
+                       f"({t.path_text(last, canon)})", last)
+            return
+        self._progress = None
+        if step.rule == "left-terminal":
+            message = f"{canon} after terminal status {last}; only {last} may follow it"
+        elif self._v.options.mode == "strict":
+            message = (f"illegal transition {last} -> {canon} (strict mode); from {last} the legal next "
+                       f"statuses are {', '.join(t.successors[last])}")
+        else:
+            message = (f"illegal transition {last} -> {canon}; after {last} only "
+                       f"{', '.join(n for n in t.spec.names if n in t.paths[last])} may be observed")
+        self._emit(step.rule, index, at, canon, message, last)
+
+    def _check_resource(self, rid: str | None, rloc: str | None, index: int, at: int, canon: str | None) -> None:
+        for name, value in (("resourceId", rid), ("resourceLocation", rloc)):
+            if value == "":
+                self._emit("empty-resource-id", index, at, canon, f"{name} is present but empty")
+            elif value is not None:
+                self._referenced = True
+        if rid:
+            if self._resource is not None and rid != self._resource:
+                self._emit("resource-changed", index, at, canon,
+                           f"resourceId changed from {self._resource!r} to {_short(rid)}")
+            self._resource = rid
+
+    def _bad_field(self, name: str, expected: str, value: Any, at: int) -> None:
+        self._emit("invalid-field", self.polls, at, None,
+                   f"field {name!r} must be {expected}, found {_kind(value)} {_short(value)}")
+
+    def _emit(self, rule: str, index: int | None, at: int, to: str | None, message: str,
+              frm: str | None = _MISSING) -> None:
+        level = self._v.levels[rule]
+        if level == "off":
+            return
+        self.violations.append(Violation(rule, level, index, self._locate(at),
+                                         self.last if frm is _MISSING else frm, to, message))
+
+
+def _steps(t: Tables, mode: Mode) -> tuple[dict[str, dict[str, _Step | None]], frozenset[tuple[str, str]]]:
+    """For every ordered pair of different statuses: legal (None) or the rule a change breaks."""
+    steps: dict[str, dict[str, _Step | None]] = {}
+    resets: set[tuple[str, str]] = set()
+    names = t.spec.names
+    for a in names:
+        row: dict[str, _Step | None] = {}
+        for b in names:
+            if a == b:
+                continue
+            path = t.paths[a].get(b)
+            if a in t.terminal:
+                row[b] = _Step("left-terminal")
+            elif path is None or (mode == "strict" and len(path) > 1):
+                row[b] = _Step("illegal-transition")
+            else:
+                row[b] = None if len(path) == 1 else _Step("skipped-states", path[:-1])
+                hops = list(zip((a, *path[:-1]), path, strict=True))
+                if any(hop in t.resets for hop in hops):
+                    resets.add((a, b))
+        steps[a] = row
+    return steps, frozenset(resets)
+
+
+def _index_location(pos: int) -> str:
+    return f"[{pos}]"
+
+
+def _kind(value: Any) -> str:
+    if value is None:
+        return "null"
+    return {bool: "boolean", int: "number", float: "number", str: "string", list: "array",
+            dict: "object"}.get(type(value), type(value).__name__)
+
+
+def _short(value: Any, limit: int = 60) -> str:
+    text = repr(value)
+    return text if len(text) <= limit else f"{text[:limit - 3]}...{text[-1]} ({len(text)} chars)"
+
+
+def _num(x: float) -> str:
+    if isinstance(x, float) and not math.isfinite(x):
+        return str(x)
+    return f"{x:g}"
