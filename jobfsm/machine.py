@@ -57,7 +57,7 @@ def tables(spec: Spec = LIFECYCLE) -> Tables:
     """Derive the tables from ``build_machine(spec)``: edges, final states, shortest paths."""
     machine = build_machine(spec)
     order = {(e.source, e.event, e.dest): i for i, e in enumerate(spec.edges)}
-    found = [(src, name, t.dest) for name, event in machine.events.items()
+    found = [(src, name, str(t.dest)) for name, event in machine.events.items()
              for src, trans in event.transitions.items() for t in trans]
     found.sort(key=lambda edge: order.get(edge, len(order)))
     successors: dict[str, list[str]] = {name: [] for name in machine.states}

@@ -91,7 +91,8 @@ def check_records(records: Iterable[Record], validator: Validator, source: str, 
             return f"{source}:{line_of(pos)}"
     checks: dict[Any, JobCheck] = {}
     problems: list[InputProblem] = []
-    poll = poll_type(job_key)
+    poll: Any = poll_type(job_key)
+    rec: Any
     for pos, rec in records:
         if rec.__class__ is poll:
             key = rec.job
@@ -159,7 +160,8 @@ def read_jsonl(stream: BinaryIO, job_key: str) -> Iterator[Record]:
         yield from _jsonl_block(carry, lineno, fast, slow)
 
 
-def _jsonl_block(block: bytes, lineno: int, fast: msgspec.json.Decoder, slow: msgspec.json.Decoder) -> Iterator[Record]:
+def _jsonl_block(block: bytes, lineno: int, fast: msgspec.json.Decoder[Any],
+                slow: msgspec.json.Decoder[Any]) -> Iterator[Record]:
     lines = block.count(b"\n") + (not block.endswith(b"\n"))
     try:
         polls = fast.decode_lines(block)
@@ -173,7 +175,8 @@ def _jsonl_block(block: bytes, lineno: int, fast: msgspec.json.Decoder, slow: ms
             yield n, _one_line(line, fast, slow)
 
 
-def _one_line(line: bytes, fast: msgspec.json.Decoder, slow: msgspec.json.Decoder) -> Any:
+def _one_line(line: bytes, fast: msgspec.json.Decoder[Any],
+                slow: msgspec.json.Decoder[Any]) -> Any:
     try:
         return fast.decode(line)
     except (msgspec.DecodeError, msgspec.ValidationError):
@@ -198,7 +201,8 @@ def read_json(data: bytes, job_key: str) -> tuple[list[Record], Callable[[int], 
         return lines[index] if index < len(lines) else 1
 
     try:
-        items = msgspec.json.decode(data, type=list[poll_type(job_key) | str])  # type: ignore[valid-type]
+        typed: Any = poll_type(job_key)
+        items = msgspec.json.decode(data, type=list[typed | str])
         return list(enumerate(items)), line_of
     except (msgspec.DecodeError, msgspec.ValidationError):
         pass

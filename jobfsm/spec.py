@@ -168,7 +168,7 @@ class Spec:
 
     def _paths_from(self, source: str) -> dict[str, tuple[Edge, ...]]:
         paths: dict[str, tuple[Edge, ...]] = {}
-        queue = deque([(source, ())])
+        queue: deque[tuple[str, tuple[Edge, ...]]] = deque([(source, ())])
         while queue:
             here, path = queue.popleft()
             for e in self._succ[here]:
@@ -202,7 +202,8 @@ def _problems(spec: Spec) -> list[str]:
             out.append(f"status {s.name!r} is not terminal but has outcome {s.outcome!r}")
     initials = [s.name for s in spec.statuses if s.kind == "initial"]
     if len(initials) != 1:
-        out.append(f"expected exactly one initial status, found {len(initials)}" + (f": {', '.join(initials)}" if initials else ""))
+        listed = f": {', '.join(initials)}" if initials else ""
+        out.append(f"expected exactly one initial status, found {len(initials)}{listed}")
     known = set(names)
     kind = {s.name: s.kind for s in spec.statuses}
     seen_edges: dict[tuple[str, str], str] = {}

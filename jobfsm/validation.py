@@ -122,8 +122,21 @@ def validate(trace: Iterable[Any], *, mode: Mode = "sampled", complete: bool = F
 class JobCheck:
     """Incremental validation of one job; ``feed`` each poll, then ``finish`` for the report."""
 
-    __slots__ = ("_v", "source", "job", "_locate", "polls", "last", "_last_pos", "_progress",
-                 "_resource", "_operation", "_referenced", "_done_checked", "violations")
+    __slots__ = (
+        "_done_checked",
+        "_last_pos",
+        "_locate",
+        "_operation",
+        "_progress",
+        "_referenced",
+        "_resource",
+        "_v",
+        "job",
+        "last",
+        "polls",
+        "source",
+        "violations",
+    )
 
     def __init__(self, validator: Validator, source: str | None, job: str | int | None,
                  locate: Callable[[int], str] | None) -> None:
