@@ -221,7 +221,6 @@ class JobCheck:
                     self._step(step, last, canon, index, at)
                 if (last, canon) in v.resets:
                     self._progress = None
-            self.last = canon
         if progress is not None:
             prev = self._progress
             if prev is not None and progress < prev:
@@ -241,6 +240,8 @@ class JobCheck:
             if not self._referenced:
                 self._emit("completed-without-resource", index, at, canon,
                            f"{canon} without a resource reference: expected resourceId or resourceLocation")
+        if canon is not None:
+            self.last = canon
 
     def finish(self) -> JobReport:
         """Close the job: unterminated or status-less jobs are reported here."""

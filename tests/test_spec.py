@@ -1,0 +1,155 @@
+"""Pins jobfsm.spec and the built-in lifecycle: its data, its query API and its build-time checks."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import pytest
+
+from jobfsm import LIFECYCLE, Alias, Edge, Spec, SpecError, Status
+
+
+def test_lifecycle_has_the_seven_statuses_in_order() -> None:
+    """The seven documented statuses, in the documented order, with their kinds and outcomes."""
+    assert [(s.name, s.kind, s.outcome) for s in LIFECYCLE.statuses] == [
+        ("notStarted", "initial", None),
+        ("inProgress", "active", None),
+        ("waiting", "active", None),
+        ("cancelPending", "active", None),
+        ("completed", "terminal", "success"),
+        ("failed", "terminal", "failure"),
+        ("cancelled", "terminal", "cancel"),
+    ]
+
+
+def test_lifecycle_has_the_thirteen_edges() -> None:
+    """Exactly the 13 legal edges of domain.md section 3, each with its event name and a reason."""
+    assert {(e.source, e.event, e.dest) for e in LIFECYCLE.edges} == {
+        ("notStarted", "start", "inProgress"), ("notStarted", "fail", "failed"),
+        ("notStarted", "cancel", "cancelled"), ("notStarted", "request_cancel", "cancelPending"),
+        ("inProgress", "complete", "completed"), ("inProgress", "fail", "failed"),
+        ("inProgress", "interrupt", "waiting"), ("inProgress", "request_cancel", "cancelPending"),
+        ("waiting", "retry", "inProgress"), ("waiting", "fail", "failed"), ("waiting", "cancel", "cancelled"),
+        ("waiting", "request_cancel", "cancelPending"), ("cancelPending", "confirm_cancel", "cancelled"),
+    }
+    assert len(LIFECYCLE.edges) == 13
+    assert all(e.reason for e in LIFECYCLE.edges)
+
+
+def test_spec_is_immutable() -> None:
+    """A spec and its parts cannot be changed after they are built."""
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        LIFECYCLE.name = "other"  # type: ignore[misc]
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        LIFECYCLE.statuses[0].name = "x"  # type: ignore[misc]
+
+
+@pytest.mark.parametrize(("name", "terminal"), [
+    ("notStarted", False), ("inProgress", False), ("waiting", False), ("cancelPending", False),
+    ("completed", True), ("failed", True), ("cancelled", True),
+], ids=lambda v: str(v))
+def test_is_terminal(name: str, terminal: bool) -> None:
+    """Only completed, failed and cancelled are terminal."""
+    assert LIFECYCLE.is_terminal(name) is terminal
+
+
+def test_query_api() -> None:
+    """initial, terminals, successors, can_go, can_reach, reachable and shortest_path answer as documented."""
+    assert LIFECYCLE.initial == "notStarted"
+    assert LIFECYCLE.terminals == ("completed", "failed", "cancelled")
+    assert LIFECYCLE.successors("cancelPending") == ("cancelled",)
+    assert LIFECYCLE.successors("completed") == ()
+    assert LIFECYCLE.can_go("notStarted", "inProgress")
+    assert not LIFECYCLE.can_go("notStarted", "completed")
+    assert LIFECYCLE.can_reach("notStarted", "completed")
+    assert not LIFECYCLE.can_reach("inProgress", "notStarted")
+    assert LIFECYCLE.reachable("waiting") == ("inProgress", "waiting", "cancelPending", "completed", "failed",
+                                              "cancelled")
+    path = LIFECYCLE.shortest_path("notStarted", "completed")
+    assert path is not None
+    assert [(e.source, e.event, e.dest) for e in path] == [
+        ("notStarted", "start", "inProgress"), ("inProgress", "complete", "completed")]
+    assert LIFECYCLE.shortest_path("completed", "failed") is None
+
+
+def test_unknown_status_in_query_names_the_known_ones() -> None:
+    """Asking about a status the spec lacks is a KeyError that lists the known statuses."""
+    with pytest.raises(KeyError) as info:
+        LIFECYCLE.successors("done")
+    assert info.value.args[0] == ("unknown status 'done'; known: notStarted, inProgress, waiting, "
+                                  "cancelPending, completed, failed, cancelled")
+
+
+@pytest.mark.parametrize(("raw", "status", "alias", "case_fixed"), [
+    ("completed", "completed", None, False),
+    ("Completed", "completed", None, True),
+    ("INPROGRESS", "inProgress", None, True),
+    ("running", "inProgress", "running", False),
+    ("Succeeded", "completed", "succeeded", True),
+    ("updating", "inProgress", "updating", False),
+    ("deleteFailed", "failed", "deleteFailed", False),
+    ("deletePending", None, "deletePending", False),
+    ("unknownFutureValue", None, None, False),
+    ("done", None, None, False),
+], ids=lambda v: str(v))
+def test_resolve(raw: str, status: str | None, alias: str | None, case_fixed: bool) -> None:
+    """Raw statuses map to statuses exactly, through aliases, or case-folded; others are unknown."""
+    r = LIFECYCLE.resolve(raw)
+    assert (r.status, r.alias.name if r.alias else None, r.case_fixed) == (status, alias, case_fixed)
+    assert r.known is (status is not None or alias is not None)
+
+
+def _spec(statuses: tuple[Status, ...], edges: tuple[Edge, ...], aliases: tuple[Alias, ...] = ()) -> Spec:
+    return Spec("t", statuses, edges, aliases)
+
+
+GOOD = (Status("a", "initial"), Status("b", "active"), Status("z", "terminal", outcome="success"))
+GOOD_EDGES = (Edge("a", "go", "b"), Edge("b", "end", "z"))
+
+
+def test_a_small_valid_spec_builds() -> None:
+    """A minimal well-formed spec passes every check."""
+    assert _spec(GOOD, GOOD_EDGES).names == ("a", "b", "z")
+
+
+@pytest.mark.parametrize(("statuses", "edges", "aliases", "problems"), [
+    ((), (), (), ["no statuses"]),
+    (GOOD[1:], GOOD_EDGES[1:], (), ["expected exactly one initial status, found 0"]),
+    ((*GOOD, Status("c", "initial")), GOOD_EDGES, (),
+     ["expected exactly one initial status, found 2: a, c"]),
+    (GOOD, (*GOOD_EDGES, Edge("z", "back", "b")), (), ["edge z -back-> b: terminal status 'z' has an exit"]),
+    (GOOD, (*GOOD_EDGES, Edge("b", "go", "q")), (), ["edge b -go-> q: unknown status 'q'"]),
+    (GOOD, (*GOOD_EDGES, Edge("b", "stay", "b")), (), ["edge b -stay-> b: a repeated status is not a transition"]),
+    (GOOD, (*GOOD_EDGES, Edge("a", "go", "b")), (), ["edge a -go-> b: duplicate of a -go-> b"]),
+    (GOOD, (*GOOD_EDGES, Edge("a", "go", "z")), (), ["edge a -go-> z: event 'go' from 'a' already leads to 'b'"]),
+    (GOOD, (*GOOD_EDGES, Edge("a", "not ok", "z")), (), ["edge a -not ok-> z: event 'not ok' is not an identifier"]),
+    ((*GOOD, Status("B", "active")), (*GOOD_EDGES, Edge("a", "up", "B"), Edge("B", "end", "z")), (),
+     ["same as 'b' but for case: status 'B'"]),
+    ((*GOOD, Status("lost", "active")), (*GOOD_EDGES, Edge("lost", "end", "z")), (),
+     ["status 'lost' is not reachable from 'a'"]),
+    ((*GOOD, Status("trap", "active")), (*GOOD_EDGES, Edge("a", "trap", "trap")), (),
+     ["status 'trap' cannot reach a terminal status"]),
+    ((GOOD[0], GOOD[1], Status("z", "terminal")), GOOD_EDGES, (),
+     ["terminal status 'z': outcome None is not one of success, failure, cancel"]),
+    ((GOOD[0], Status("b", "active", outcome="success"), GOOD[2]), GOOD_EDGES, (),
+     ["status 'b' is not terminal but has outcome 'success'"]),
+    (GOOD, GOOD_EDGES, (Alias("B", "b"), Alias("old", "gone")),
+     ["alias 'B' clashes with status 'b'", "alias 'old': unknown target status 'gone'"]),
+], ids=["empty", "no-initial", "two-initials", "terminal-exit", "unknown-dest", "self-loop", "duplicate-edge",
+        "ambiguous-event", "bad-event", "case-clash", "unreachable", "trap", "terminal-no-outcome",
+        "active-with-outcome", "bad-aliases"])
+def test_bad_specs_report_every_problem(statuses: tuple[Status, ...], edges: tuple[Edge, ...],
+                                        aliases: tuple[Alias, ...], problems: list[str]) -> None:
+    """Each broken spec raises SpecError listing exactly its problems."""
+    with pytest.raises(SpecError) as info:
+        _spec(statuses, edges, aliases)
+    assert list(info.value.problems) == problems
+    assert isinstance(info.value, ValueError)
+
+
+def test_spec_error_reports_all_problems_in_one_message() -> None:
+    """Several problems come in one SpecError whose message lists them all."""
+    with pytest.raises(SpecError) as info:
+        _spec(GOOD, (*GOOD_EDGES, Edge("z", "back", "b"), Edge("q", "go", "b")))
+    assert str(info.value) == ("invalid spec 't': 2 problems: edge z -back-> b: terminal status 'z' has an exit; "
+                               "edge q -go-> b: unknown status 'q'")
