@@ -35,8 +35,10 @@ exit codes: 0 valid, 1 violations at the failing severity, 2 usage or input erro
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command; returns the exit code instead of raising."""
-    parser = _parser()
-    args = parser.parse_args(argv)
+    try:
+        args = _parser().parse_args(argv)
+    except SystemExit as exc:  # --help, --version and usage errors: argparse has printed why
+        return exc.code if isinstance(exc.code, int) else EXIT_INPUT
     try:
         return int(args.run(args))
     except JobFSMError as exc:

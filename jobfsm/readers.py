@@ -13,7 +13,7 @@ import re
 import sys
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from functools import lru_cache
-from typing import Annotated, Any, BinaryIO, Literal
+from typing import Annotated, Any, BinaryIO, Literal, NamedTuple
 
 import msgspec
 
@@ -31,9 +31,21 @@ _BOM = b"\xef\xbb\xbf"
 Record = tuple[int, Any]
 
 
+class Block(NamedTuple):
+    """Consecutive lines from ``start`` that all decoded as typed polls (the fast path)."""
+
+    start: int
+    polls: list[Any]
+
+
 @lru_cache(maxsize=8)
-def poll_type(job_key: str) -> type[msgspec.Struct]:
-    """The typed record for fast decoding: any wrong type or range makes msgspec reject it."""
+def poll_type(job_key: str) -> type[msgspec.Struct] | None:
+    """The typed record for fast decoding: any wrong type or range makes msgspec reject it.
+
+    None when the job key names a body field: then every record takes the generic path.
+    """
+    if job_key in BODY_FIELDS:
+        return None
     progress = Annotated[float, msgspec.Meta(ge=0, le=100)]
     return msgspec.defstruct("Poll", [
         ("status", str),
@@ -80,7 +92,7 @@ def validate_path(path: str, validator: Validator, *, fmt: Format | None = None,
     return check_records(records, validator, name, job_key, line_of)
 
 
-def check_records(records: Iterable[Record], validator: Validator, source: str, job_key: str,
+def check_records(records: Iterable[Record | Block], validator: Validator, source: str, job_key: str,
                   line_of: Callable[[int], int] | None = None) -> tuple[list[JobReport], list[InputProblem]]:
     """Group records by job (first appearance order) and validate each job on its own."""
     if line_of is None:
@@ -92,22 +104,30 @@ def check_records(records: Iterable[Record], validator: Validator, source: str, 
     checks: dict[Any, JobCheck] = {}
     problems: list[InputProblem] = []
     poll: Any = poll_type(job_key)
+    part: Any
     rec: Any
-    for pos, rec in records:
+    for part in records:
+        if part.__class__ is Block:
+            for pos, rec in enumerate(part.polls, part.start):
+                check = checks.get(rec.job)
+                if check is None:
+                    check = checks[rec.job] = validator.job(source, rec.job, locate)
+                check.poll(rec.status, rec.percentageComplete, rec.resourceId, rec.resourceLocation,
+                           rec.operation, pos)
+            continue
+        pos, rec = part
         if rec.__class__ is poll:
-            key = rec.job
-            check = checks.get(key)
+            check = checks.get(rec.job)
             if check is None:
-                check = checks[key] = validator.job(source, key, locate)
-            check.observe(rec.status, rec.percentageComplete, rec.resourceId, rec.resourceLocation,
-                          rec.operation, pos=pos, body=True)
+                check = checks[rec.job] = validator.job(source, rec.job, locate)
+            check.poll(rec.status, rec.percentageComplete, rec.resourceId, rec.resourceLocation, rec.operation, pos)
         elif isinstance(rec, InputProblem):
             problems.append(InputProblem(source, locate(pos), rec.message))
         else:
             key = rec.get(job_key) if isinstance(rec, Mapping) else None
             if key is not None and (isinstance(key, bool) or not isinstance(key, str | int)):
                 problems.append(InputProblem(source, locate(pos), f"job key {job_key!r} must be a string or an "
-                                                                  f"integer, found {type(key).__name__}"))
+                                                                  f"integer, found {_json_kind(key)}"))
                 continue
             check = checks.get(key)
             if check is None:
@@ -120,13 +140,13 @@ def check_records(records: Iterable[Record], validator: Validator, source: str, 
 
 def read_text(data: bytes) -> Iterator[Record]:
     """One status per line; ``#`` starts a comment; blank lines are ignored."""
-    for lineno, raw in enumerate(data.removeprefix(_BOM).split(b"\n"), 1):
+    for lineno, raw in enumerate(data.split(b"\n"), 1):
         try:
             line = raw.decode("utf-8")
         except UnicodeDecodeError as exc:
             yield lineno, InputProblem(None, "", f"not UTF-8 text (byte {exc.start + 1} of the line)")
             continue
-        line = line.split("#", 1)[0].strip()
+        line = line.removeprefix("\ufeff" if lineno == 1 else "").split("#", 1)[0].strip()
         if not line:
             continue
         if line.split() != [line]:
@@ -135,10 +155,11 @@ def read_text(data: bytes) -> Iterator[Record]:
         yield lineno, line
 
 
-def read_jsonl(stream: BinaryIO, job_key: str) -> Iterator[Record]:
+def read_jsonl(stream: BinaryIO, job_key: str) -> Iterator[Record | Block]:
     """JSON Lines, streamed in chunks: a body (or a status string) per line, blank lines ignored."""
-    fast = msgspec.json.Decoder(poll_type(job_key))
+    typed = poll_type(job_key)
     slow = msgspec.json.Decoder()
+    fast = slow if typed is None else msgspec.json.Decoder(typed)
     lineno = 0
     carry = b""
     first = True
@@ -161,14 +182,14 @@ def read_jsonl(stream: BinaryIO, job_key: str) -> Iterator[Record]:
 
 
 def _jsonl_block(block: bytes, lineno: int, fast: msgspec.json.Decoder[Any],
-                slow: msgspec.json.Decoder[Any]) -> Iterator[Record]:
+                slow: msgspec.json.Decoder[Any]) -> Iterator[Record | Block]:
     lines = block.count(b"\n") + (not block.endswith(b"\n"))
     try:
-        polls = fast.decode_lines(block)
+        polls = None if fast is slow else fast.decode_lines(block)
     except (msgspec.DecodeError, msgspec.ValidationError):
         polls = None
     if polls is not None and len(polls) == lines:
-        yield from enumerate(polls, lineno + 1)
+        yield Block(lineno + 1, polls)
         return
     for n, line in enumerate(block.split(b"\n"), lineno + 1):
         if line.strip():
@@ -177,14 +198,15 @@ def _jsonl_block(block: bytes, lineno: int, fast: msgspec.json.Decoder[Any],
 
 def _one_line(line: bytes, fast: msgspec.json.Decoder[Any],
                 slow: msgspec.json.Decoder[Any]) -> Any:
-    try:
-        return fast.decode(line)
-    except (msgspec.DecodeError, msgspec.ValidationError):
-        pass
+    if fast is not slow:
+        try:
+            return fast.decode(line)
+        except (msgspec.DecodeError, msgspec.ValidationError):
+            pass
     try:
         value = slow.decode(line)
     except msgspec.DecodeError as exc:
-        return InputProblem(None, "", f"invalid JSON: {_json_error(exc, line)}")
+        return InputProblem(None, "", f"invalid JSON: {_json_error(exc, line, one_line=True)[1]}")
     if isinstance(value, str | dict):
         return value
     return InputProblem(None, "", f"expected an asyncJobStatus object or a status string, found {_json_kind(value)}")
@@ -200,20 +222,23 @@ def read_json(data: bytes, job_key: str) -> tuple[list[Record], Callable[[int], 
             lines.extend(_element_lines(data))
         return lines[index] if index < len(lines) else 1
 
-    try:
-        typed: Any = poll_type(job_key)
-        items = msgspec.json.decode(data, type=list[typed | str])
-        return list(enumerate(items)), line_of
-    except (msgspec.DecodeError, msgspec.ValidationError):
-        pass
+    typed: Any = poll_type(job_key)
+    if typed is not None:
+        try:
+            return list(enumerate(msgspec.json.decode(data, type=list[typed | str]))), line_of
+        except (msgspec.DecodeError, msgspec.ValidationError):
+            pass
+    if not data.strip():
+        return [], line_of
     try:
         value = msgspec.json.decode(data)
     except msgspec.DecodeError as exc:
-        return [(0, InputProblem(None, "", f"invalid JSON: {_json_error(exc, data)}"))], lambda _: 1
+        line, message = _json_error(exc, data)
+        return [(line, InputProblem(None, "", f"invalid JSON: {message}"))], _same
     if not isinstance(value, list):
         hint = " (one body per line is JSON Lines: use .jsonl)" if isinstance(value, dict) else ""
-        return [(0, InputProblem(None, "", f"expected a JSON array of statuses or asyncJobStatus bodies, "
-                                           f"found {_json_kind(value)}{hint}"))], lambda _: 1
+        return [(1, InputProblem(None, "", f"expected a JSON array of statuses or asyncJobStatus bodies, "
+                                           f"found {_json_kind(value)}{hint}"))], _same
     out: list[Record] = []
     for i, item in enumerate(value):
         if isinstance(item, str | dict):
@@ -224,7 +249,7 @@ def read_json(data: bytes, job_key: str) -> tuple[list[Record], Callable[[int], 
     return out, line_of
 
 
-_TOKEN = re.compile(rb'"(?:[^"\\\n]|\\.)*"|[\[\]{},\n]')
+_TOKEN = re.compile(rb'"(?:[^"\\\n]|\\.)*"|[\[\]{},\n]|[^\s\[\]{},"]+')
 
 
 def _element_lines(data: bytes) -> list[int]:
@@ -246,22 +271,23 @@ def _element_lines(data: bytes) -> list[int]:
             depth -= 1
         elif tok == b"," and depth == 1:
             want = True
-    # scalars between tokens (numbers, true, null) never hold a newline, so a missed element start
-    # can only be one written on the same line as its comma: its line is already right.
-    if want:
-        out.append(line)
     return out
 
 
-def _json_error(exc: msgspec.DecodeError, data: bytes) -> str:
-    text = str(exc)
+def _same(pos: int) -> int:
+    return pos
+
+
+def _json_error(exc: msgspec.DecodeError, data: bytes, *, one_line: bool = False) -> tuple[int, str]:
+    """The line of a decode error and its message, with the position in lines and columns."""
+    text = str(exc).replace("JSON is malformed: ", "")
     m = re.search(r"\(byte (\d+)\)", text)
+    offset = int(m.group(1)) if m else len(data.rstrip())
     if m:
-        offset = int(m.group(1))
-        line = data.count(b"\n", 0, offset) + 1
-        col = offset - data.rfind(b"\n", 0, offset)
-        text = text[:m.start()].rstrip() + f" at line {line} column {col}"
-    return text.replace("JSON is malformed: ", "")
+        text = text[:m.start()].rstrip()
+    line = data.count(b"\n", 0, offset) + 1
+    col = offset - data.rfind(b"\n", 0, offset)
+    return line, text + (f" at column {col}" if one_line else f" at line {line} column {col}")
 
 
 def _json_kind(value: Any) -> str:

@@ -123,7 +123,7 @@ class Report:
         lines: list[str] = []
         for job in self.jobs:
             verdict = "ok" if job.ok else "FAILED"
-            lines.append(f"{job.name}: {verdict} (final {job.final or 'none'}, {job.polls} polls)")
+            lines.append(f"{job.name}: {verdict} (final {job.final or 'none'}, {_count(job.polls, 'poll')})")
             lines += [f"  {v.line()}" for v in job.violations if RANK[v.severity] >= RANK[min_severity]]
         lines += [p.line() for p in self.input_errors]
         s = self.summary()

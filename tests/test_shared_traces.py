@@ -6,8 +6,8 @@ import json
 from typing import Any
 
 import pytest
-
 from conftest import SHARED
+
 from jobfsm.cli import main
 
 EXPECTED: dict[str, dict[str, Any]] = json.loads((SHARED / "expected.json").read_text())

@@ -1,0 +1,209 @@
+"""Benchmark the core validator against its baselines, measured in the same run (a script, not a test).
+
+Targets (issue 2):
+  * a 1,000,000-status in-memory list, and a 1,000,000-line JSON Lines log of interleaved jobs,
+    validated at least 30x faster than driving a ``transitions`` model step by step over the same input;
+  * on the log, validation adds at most 50% to bare decoding of the same file with the same decoder
+    (msgspec, into plain dicts: what any tool reading the log must pay).
+
+Usage: python benchmarks/bench_core.py [--polls N] [--repeat R] [--no-targets]
+Exit status 1 when a target is missed (unless --no-targets).
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import random
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import msgspec
+
+from jobfsm import LIFECYCLE, Validator
+from jobfsm.machine import build_machine
+from jobfsm.readers import validate_path
+
+CHUNK = 1 << 20
+
+
+def status_list(n: int, rng: random.Random) -> list[str]:
+    """One long legal walk: attempts interrupted and retried, each status polled 1 to 4 times."""
+    out = ["notStarted"] * 3
+    status = "inProgress"
+    while len(out) < n - 1:
+        out += [status] * rng.randint(1, 4)
+        status = "waiting" if status == "inProgress" else "inProgress"
+    return [*out[: n - 1], "completed"]
+
+
+def job_walk(rng: random.Random) -> list[str]:
+    """A realistic job: queued, running (maybe interrupted), then an outcome; 4 to 16 polls."""
+    walk = ["notStarted"] * rng.randint(0, 3) + ["inProgress"] * rng.randint(1, 6)
+    if rng.random() < 0.2:
+        walk += ["waiting"] * rng.randint(1, 3) + ["inProgress"] * rng.randint(1, 4)
+    end = rng.random()
+    walk += ["completed"] if end < 0.8 else ["failed"] if end < 0.93 else ["cancelPending", "cancelled"]
+    return walk
+
+
+def write_log(path: Path, n: int, rng: random.Random, open_jobs: int = 1000) -> int:
+    """Write ``n`` JSON Lines polls of interleaved jobs; returns the byte size."""
+    enc = msgspec.json.Encoder()
+    pending: list[tuple[str, list[str], int]] = []
+    serial = 0
+    written = 0
+    with path.open("wb") as out:
+        buf = bytearray()
+        while written < n:
+            while len(pending) < open_jobs:
+                serial += 1
+                pending.append((f"job-{serial:07d}", job_walk(rng), 0))
+            i = rng.randrange(len(pending))
+            job, walk, step = pending[i]
+            status = walk[step]
+            body: dict[str, Any] = {"job": job, "operation": "ItemCopy",
+                                    "percentageComplete": round(100.0 * step / len(walk), 1), "status": status}
+            if status == "completed":
+                body["percentageComplete"] = 100.0
+                body["resourceId"] = f"01RES{serial:027d}"
+            buf += enc.encode(body) + b"\n"
+            written += 1
+            if step + 1 == len(walk):
+                pending[i] = pending[-1]
+                pending.pop()
+            else:
+                pending[i] = (job, walk, step + 1)
+            if len(buf) > CHUNK:
+                out.write(buf)
+                buf.clear()
+        out.write(buf)
+    return path.stat().st_size
+
+
+def drive_list(statuses: list[str]) -> str:
+    """Baseline: a transitions model fed the same list, firing the event of every change."""
+    event = {(e.source, e.dest): e.event for e in LIFECYCLE.edges}
+    machine = build_machine()
+    model = type("Job", (), {})()
+    machine.add_model(model, initial=statuses[0])
+    state = statuses[0]
+    for status in statuses:
+        if status != state:
+            getattr(model, event[(state, status)])()
+            state = status
+    return str(model.state)
+
+
+def drive_log(path: Path) -> int:
+    """Baseline: decode each line, keep one transitions model per open job, fire the event of every change.
+
+    Finished models leave the machine: ``add_model`` scans the machine's model list, so keeping them would
+    make this baseline quadratic and the comparison unfair to transitions.
+    """
+    event = {(e.source, e.dest): e.event for e in LIFECYCLE.edges}
+    machine = build_machine()
+    models: dict[str, Any] = {}
+    terminal = set(LIFECYCLE.terminals)
+    decode = msgspec.json.Decoder().decode
+    with path.open("rb") as f:
+        for line in f:
+            body = decode(line)
+            model = models.get(body["job"])
+            if model is None:
+                model = models[body["job"]] = type("Job", (), {})()
+                machine.add_model(model, initial=body["status"])
+            elif body["status"] != model.state:
+                getattr(model, event[(model.state, body["status"])])()
+                if body["status"] in terminal:
+                    machine.remove_model(model)
+    return len(models)
+
+
+def bare_decode(path: Path, typed: bool = False) -> int:
+    """The limit: decode the same file in the same chunks with msgspec, doing nothing else."""
+    from jobfsm.readers import poll_type
+
+    dec: msgspec.json.Decoder[Any] = msgspec.json.Decoder(poll_type("job") if typed else Any)
+    count = 0
+    carry = b""
+    with path.open("rb") as f:
+        while chunk := f.read(CHUNK):
+            chunk = carry + chunk
+            cut = chunk.rfind(b"\n") + 1
+            carry = chunk[cut:]
+            count += len(dec.decode_lines(chunk[:cut]))
+    return count
+
+
+def best(fn: Callable[[], Any], repeat: int) -> tuple[float, Any]:
+    """Best wall time of ``repeat`` runs (noise only ever adds time)."""
+    times, result = [], None
+    for _ in range(repeat):
+        gc.collect()
+        start = time.perf_counter()
+        result = fn()
+        times.append(time.perf_counter() - start)
+    return min(times), result
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--polls", type=int, default=1_000_000)
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--no-targets", action="store_true", help="report only; never fail")
+    args = parser.parse_args()
+    rng = random.Random(20261203)
+    n = args.polls
+    results: list[tuple[str, float, float, str]] = []
+
+    statuses = status_list(n, rng)
+    validator = Validator()
+    t_ours, report = best(lambda: validator.validate(statuses), args.repeat)
+    assert report.ok, report.text()
+    t_fsm, final = best(lambda: drive_list(statuses), 1 if n >= 100_000 else args.repeat)
+    assert final == report.final
+    print(f"in-memory list of {n:,} statuses")
+    print(f"  jobfsm validate        {t_ours:8.3f} s  {n / t_ours / 1e6:6.2f} M polls/s")
+    print(f"  transitions, stepped   {t_fsm:8.3f} s  {n / t_fsm / 1e6:6.2f} M polls/s")
+    results.append(("list: faster than transitions", t_fsm / t_ours, 30.0, "x"))
+
+    with tempfile.TemporaryDirectory() as tmp:
+        log = Path(tmp) / "polls.jsonl"
+        size = write_log(log, n, rng)
+        t_log, (jobs, problems) = best(lambda: validate_path(str(log), validator), args.repeat)
+        assert not problems, "generated log must read clean"
+        assert all(j.ok for j in jobs), "generated log must validate clean"
+        t_dict, count = best(lambda: bare_decode(log), args.repeat)
+        assert count == n
+        t_typed, _ = best(lambda: bare_decode(log, typed=True), args.repeat)
+        t_fsm_log, models = best(lambda: drive_log(log), 1 if n >= 100_000 else args.repeat)
+        assert models == len(jobs)
+        print(f"JSON Lines log: {n:,} polls of {len(jobs):,} interleaved jobs, {size / 1e6:.1f} MB")
+        print(f"  jobfsm validate        {t_log:8.3f} s  {n / t_log / 1e6:6.2f} M polls/s")
+        print(f"  bare decode (dicts)    {t_dict:8.3f} s  {n / t_dict / 1e6:6.2f} M polls/s")
+        print(f"  bare decode (typed)    {t_typed:8.3f} s  {n / t_typed / 1e6:6.2f} M polls/s")
+        print(f"  transitions, stepped   {t_fsm_log:8.3f} s  {n / t_fsm_log / 1e6:6.2f} M polls/s")
+        results.append(("log: faster than transitions", t_fsm_log / t_log, 30.0, "x"))
+        results.append(("log: time over bare dict decoding", t_log / t_dict, 1.5, "max"))
+        results.append(("log: time over bare typed decoding", t_log / t_typed, 0.0, "info"))
+
+    failed = False
+    print("targets")
+    for name, value, target, kind in results:
+        if kind == "info":
+            print(f"  {name:38s} {value:7.2f}x  (for reference)")
+            continue
+        ok = value >= target if kind == "x" else value <= target
+        failed |= not ok
+        bound = f">= {target:g}x" if kind == "x" else f"<= {target:g}x"
+        print(f"  {name:38s} {value:7.2f}x  target {bound:8s} {'PASS' if ok else 'MISS'}")
+    return 1 if failed and not args.no_targets else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

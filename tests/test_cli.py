@@ -1,0 +1,293 @@
+"""Pins the jobfsm command (jobfsm.cli.main): exit codes, text and JSON reports, options, stdin, spec, rules."""
+
+from __future__ import annotations
+
+import io
+import json
+import re
+import subprocess
+import sys
+import types
+
+import pytest
+
+from jobfsm import __version__
+from jobfsm.cli import main
+
+STATUSES = ["notStarted", "inProgress", "waiting", "cancelPending", "completed", "failed", "cancelled"]
+EDGES = {
+    ("notStarted", "start", "inProgress"), ("notStarted", "fail", "failed"), ("notStarted", "cancel", "cancelled"),
+    ("notStarted", "request_cancel", "cancelPending"), ("inProgress", "complete", "completed"),
+    ("inProgress", "fail", "failed"), ("inProgress", "interrupt", "waiting"),
+    ("inProgress", "request_cancel", "cancelPending"), ("waiting", "retry", "inProgress"),
+    ("waiting", "fail", "failed"), ("waiting", "cancel", "cancelled"), ("waiting", "request_cancel", "cancelPending"),
+    ("cancelPending", "confirm_cancel", "cancelled"),
+}
+RULE_SEVERITIES = {
+    "illegal-transition": "error", "left-terminal": "error", "unknown-status": "warning", "status-case": "warning",
+    "status-alias": "info", "skipped-states": "info", "unterminated": "warning", "incomplete-start": "error",
+    "missing-status": "error", "invalid-field": "error", "progress-out-of-range": "error",
+    "progress-regressed": "warning", "completed-without-resource": "warning", "empty-resource-id": "error",
+    "resource-changed": "error", "operation-changed": "error", "monitor-lost": "warning", "auth-error": "warning",
+    "http-status-mismatch": "warning", "no-status-observed": "warning",
+}
+UNTERMINATED = "trace ends at inProgress, which is not terminal; expected one of completed, failed, cancelled"
+UNKNOWN = ("unknown status 'bogus'; expected one of notStarted, inProgress, waiting, cancelPending, completed, "
+           "failed, cancelled (the machine stays at inProgress)")
+
+
+@pytest.fixture(autouse=True)
+def _traces(tmp_path, monkeypatch):
+    """Work in tmp_path, holding a few small traces and a directory."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "ok.txt").write_text("notStarted\ninProgress\ncompleted\n")
+    (tmp_path / "open.txt").write_text("notStarted\ninProgress\n")
+    (tmp_path / "bad.txt").write_text("completed\ninProgress\n")
+    (tmp_path / "unknown.txt").write_text("inProgress\nbogus\ncompleted\n")
+    (tmp_path / "broken.jsonl").write_text('{"status": "notStarted"}\n{oops\n{"status": "failed"}\n')
+    (tmp_path / "dir").mkdir()
+
+
+def run(*argv):
+    """The exit code of ``main(argv)``; argparse's own exits count as exit codes too."""
+    try:
+        return main(list(argv))
+    except SystemExit as exc:
+        return exc.code
+
+
+def report(capsys, *argv):
+    """Run ``validate --format json`` and return (exit code, parsed report)."""
+    code = run("validate", "--format", "json", *argv)
+    return code, json.loads(capsys.readouterr().out)
+
+
+def rules_of(rep):
+    """(rule, severity, message) of every violation in a JSON report."""
+    return [(v["rule"], v["severity"], v["message"]) for j in rep["jobs"] for v in j["violations"]]
+
+
+@pytest.mark.parametrize(("argv", "code"), [
+    (["validate", "ok.txt"], 0),
+    (["validate", "open.txt"], 0),
+    (["validate", "ok.txt", "bad.txt"], 1),
+    (["validate", "missing.txt"], 2),
+    (["validate", "dir"], 2),
+    (["validate", "bad.txt", "missing.txt"], 2),
+    (["validate", "--severity", "nope=error", "ok.txt"], 2),
+    (["validate", "--severity", "unknown-status", "ok.txt"], 2),
+    (["validate", "--severity", "unknown-status=loud", "ok.txt"], 2),
+    (["validate", "--mode", "loose", "ok.txt"], 2),
+    (["validate"], 2),
+    ([], 2),
+    (["check", "notStarted", "completed"], 0),
+    (["check", "completed", "inProgress"], 1),
+], ids=["valid", "warnings-only", "violations", "missing-file", "directory", "input-error-beats-violations",
+        "unknown-rule", "bad-severity-syntax", "unknown-level", "unknown-mode", "no-path", "no-command",
+        "check-valid", "check-violation"])
+def test_exit_codes(argv, code):
+    """0 valid, 1 violations at the failing severity, 2 usage or input errors."""
+    assert run(*argv) == code
+
+
+def test_valid_text_report(capsys):
+    """A valid trace prints its verdict line and the summary line."""
+    assert run("validate", "ok.txt") == 0
+    assert capsys.readouterr().out == ("ok.txt: ok (final completed, 3 polls)\n"
+                                       "ok: 1 job, 0 failed, 3 polls; 0 errors, 0 warnings, 0 infos\n")
+
+
+@pytest.mark.parametrize(("path", "reason"), [
+    ("missing.txt", "No such file or directory"), ("dir", "Is a directory"),
+], ids=["missing-file", "directory"])
+def test_unreadable_path_is_an_input_error(path, reason, capsys):
+    """A path that cannot be read is reported as an input error, exit 2."""
+    assert run("validate", path) == 2
+    assert capsys.readouterr().out == (f"{path}: input error: cannot read: {reason}\n"
+                                       "FAILED: 0 jobs, 0 failed, 0 polls; 0 errors, 0 warnings, 0 infos, "
+                                       "1 input error\n")
+
+
+@pytest.mark.parametrize(("option", "message"), [
+    ("nope=error", "unknown rule 'nope'; expected one of " + ", ".join(RULE_SEVERITIES)),
+    ("unknown-status", "--severity 'unknown-status': expected RULE=LEVEL, e.g. unknown-status=error"),
+    ("unknown-status=loud", "unknown severity 'loud' for unknown-status; expected one of error, warning, info, off"),
+], ids=["unknown-rule", "bad-syntax", "unknown-level"])
+def test_bad_severity_option(option, message, capsys):
+    """A bad --severity is a usage error on stderr, before any file is read."""
+    assert run("validate", "--severity", option, "ok.txt") == 2
+    assert capsys.readouterr() == ("", f"jobfsm: error: {message}\n")
+
+
+def test_unknown_mode_is_rejected_by_argparse(capsys):
+    """An unknown --mode is an argparse usage error naming the option."""
+    assert run("validate", "--mode", "loose", "ok.txt") == 2
+    last = capsys.readouterr().err.splitlines()[-1]
+    assert last.startswith("jobfsm validate: error: argument --mode: invalid choice: 'loose'")
+
+
+def test_json_report_schema(capsys):
+    """--format json: the documented top-level, job and violation keys."""
+    code, rep = report(capsys, "ok.txt", "bad.txt")
+    assert code == 1
+    assert list(rep) == ["schema", "ok", "mode", "fail_on", "summary", "jobs", "input_errors"]
+    assert (rep["schema"], rep["ok"], rep["mode"], rep["fail_on"]) == ("jobfsm.report/1", False, "sampled", "error")
+    assert rep["summary"] == {"sources": 2, "jobs": 2, "failed_jobs": 1, "polls": 5, "errors": 1, "warnings": 1,
+                              "infos": 0, "input_errors": 0}
+    assert [list(j) for j in rep["jobs"]] == [["source", "job", "ok", "final", "polls", "violations"]] * 2
+    assert rep["jobs"][0] == {"source": "ok.txt", "job": None, "ok": True, "final": "completed", "polls": 3,
+                              "violations": []}
+    assert rep["jobs"][1]["violations"][0] == {
+        "rule": "left-terminal", "severity": "error", "index": 1, "location": "bad.txt:2", "from": "completed",
+        "to": "inProgress", "message": "inProgress after terminal status completed; only completed may follow it"}
+    assert rep["input_errors"] == []
+
+
+@pytest.mark.parametrize(("argv", "code"), [
+    ([], 0), (["--fail-on", "warning"], 1), (["--fail-on", "info"], 1),
+], ids=["default-error", "warning", "info"])
+def test_fail_on(argv, code, capsys):
+    """--fail-on lowers the severity that fails a job: an unterminated trace fails on warning."""
+    got, rep = report(capsys, *argv, "open.txt")
+    assert (got, rep["ok"], rules_of(rep)) == (code, code == 0, [("unterminated", "warning", UNTERMINATED)])
+
+
+@pytest.mark.parametrize(("argv", "code", "expected"), [
+    ([], 0, [("unknown-status", "warning", UNKNOWN)]),
+    (["--severity", "unknown-status=error"], 1, [("unknown-status", "error", UNKNOWN)]),
+    (["--severity", "unknown-status=off"], 0, []),
+], ids=["default", "raised-to-error", "off"])
+def test_severity_override(argv, code, expected, capsys):
+    """--severity RULE=LEVEL reports a rule at another severity, or not at all with 'off'."""
+    got, rep = report(capsys, *argv, "unknown.txt")
+    assert (got, rules_of(rep)) == (code, expected)
+
+
+def test_complete_requires_start_and_terminal_end(capsys):
+    """--complete: unterminated becomes an error and a late start is reported as incomplete-start."""
+    code, rep = report(capsys, "--complete", "open.txt", "unknown.txt")
+    assert code == 1
+    assert rules_of(rep) == [
+        ("unterminated", "error", UNTERMINATED),
+        ("incomplete-start", "error", "trace starts at inProgress, not at the initial status notStarted"),
+        ("unknown-status", "warning", UNKNOWN)]
+
+
+@pytest.mark.parametrize(("mode", "code", "expected"), [
+    ("sampled", 0, [("skipped-states", "info", "notStarted -> completed passed unseen through inProgress "
+                                               "(notStarted -start-> inProgress -complete-> completed)")]),
+    ("strict", 1, [("illegal-transition", "error", "illegal transition notStarted -> completed (strict mode); "
+                    "from notStarted the legal next statuses are inProgress, failed, cancelled, cancelPending")]),
+], ids=["sampled", "strict"])
+def test_mode(mode, code, expected, capsys):
+    """--mode strict makes a skipped status an illegal transition; sampled notes it at info."""
+    assert run("check", "--format", "json", "--mode", mode, "notStarted", "completed") == code
+    rep = json.loads(capsys.readouterr().out)
+    assert (rep["mode"], rules_of(rep)) == (mode, expected)
+
+
+def test_quiet_shows_only_failing_severity(capsys):
+    """--quiet hides violations below the failing severity but keeps verdicts and the summary."""
+    assert run("validate", "--quiet", "unknown.txt", "bad.txt") == 1
+    assert capsys.readouterr().out == (
+        "unknown.txt: ok (final completed, 3 polls)\n"
+        "bad.txt: FAILED (final inProgress, 2 polls)\n"
+        "  bad.txt:2: poll 1: error: left-terminal: inProgress after terminal status completed; "
+        "only completed may follow it\n"
+        "FAILED: 2 jobs, 1 failed, 5 polls; 1 error, 2 warnings, 0 infos\n")
+
+
+@pytest.mark.parametrize(("data", "argv", "final", "polls"), [
+    (b"notStarted\r\nfailed\r\n", [], "failed", 2),
+    (b'{"status": "notStarted"}\n{"status": "cancelled"}\n', [], "cancelled", 2),
+    (b'["inProgress", "waiting", "failed"]', ["--input-format", "json"], "failed", 3),
+], ids=["text", "jsonl-sniffed", "json-by-option"])
+def test_stdin(data, argv, final, polls, capsys, monkeypatch):
+    """``-`` reads standard input's byte buffer, named <stdin>; the format is sniffed or given."""
+    buffer = io.BufferedReader(io.BytesIO(data))  # what sys.stdin.buffer is: it can peek, so it can be sniffed
+    monkeypatch.setattr(sys, "stdin", types.SimpleNamespace(buffer=buffer))
+    code, rep = report(capsys, *argv, "-")
+    assert code == 0
+    assert [(j["source"], j["final"], j["polls"]) for j in rep["jobs"]] == [("<stdin>", final, polls)]
+    assert (rep["input_errors"], buffer.closed) == ([], False)
+
+
+def test_check_command(capsys):
+    """``jobfsm check`` validates the statuses given as arguments, located by index."""
+    assert run("check", "completed", "inProgress") == 1
+    assert capsys.readouterr().out == (
+        "<args>: FAILED (final inProgress, 2 polls)\n"
+        "  [1]: poll 1: error: left-terminal: inProgress after terminal status completed; "
+        "only completed may follow it\n"
+        f"  [1]: poll 1: warning: unterminated: {UNTERMINATED}\n"
+        "FAILED: 1 job, 1 failed, 2 polls; 1 error, 1 warning, 0 infos\n")
+
+
+def test_verdict_line_says_one_poll(capsys):
+    """A job of one poll reads '1 poll' on its verdict line, as on the summary line."""
+    assert run("check", "completed") == 0
+    assert capsys.readouterr().out == ("<args>: ok (final completed, 1 poll)\n"
+                                       "ok: 1 job, 0 failed, 1 poll; 0 errors, 0 warnings, 0 infos\n")
+
+
+def test_spec_text_lists_statuses_and_edges(capsys):
+    """``jobfsm spec`` lists the 7 statuses and the 13 edges of the lifecycle."""
+    assert run("spec") == 0
+    out = capsys.readouterr().out
+    statuses = out.split("\nstatuses:\n")[1].split("\n\n")[0].splitlines()
+    assert [line.split()[0] for line in statuses] == STATUSES
+    transitions = out.split("\ntransitions:\n")[1].split("\n\n")[0].splitlines()
+    edges = [re.match(r"\s+(\w+)\s+-(\w+)-*>\s+(\w+)\s", line).groups() for line in transitions]
+    assert (len(edges), set(edges)) == (13, EDGES)
+
+
+def test_spec_json(capsys):
+    """``jobfsm spec --format json``: statuses with kinds and outcomes, edges with events."""
+    assert run("spec", "--format", "json") == 0
+    spec = json.loads(capsys.readouterr().out)
+    assert list(spec) == ["name", "statuses", "edges", "aliases", "notes"]
+    assert [(s["name"], s["kind"], s["outcome"]) for s in spec["statuses"]] == [
+        ("notStarted", "initial", None), ("inProgress", "active", None), ("waiting", "active", None),
+        ("cancelPending", "active", None), ("completed", "terminal", "success"), ("failed", "terminal", "failure"),
+        ("cancelled", "terminal", "cancel")]
+    edges = [(e["from"], e["event"], e["to"]) for e in spec["edges"]]
+    assert (len(edges), set(edges)) == (13, EDGES)
+
+
+@pytest.mark.parametrize("fmt", ["text", "json"])
+def test_rules(fmt, capsys):
+    """``jobfsm rules`` lists every rule id with its default severity, in both formats."""
+    assert run("rules", "--format", fmt) == 0
+    out = capsys.readouterr().out
+    if fmt == "json":
+        pairs = [(r["rule"], r["severity"]) for r in json.loads(out)]
+    else:
+        pairs = [tuple(line.split()[:2]) for line in out.splitlines()]
+    assert pairs == list(RULE_SEVERITIES.items())
+
+
+def test_job_key_option_groups_jobs(tmp_path, capsys):
+    """--job-key names the field that groups polls into jobs, reported in order of first appearance."""
+    (tmp_path / "many.jsonl").write_text('{"monitorUrl": "m2", "job": 1, "status": "inProgress"}\n'
+                                         '{"monitorUrl": "m1", "job": 1, "status": "failed"}\n'
+                                         '{"monitorUrl": "m2", "job": 1, "status": "cancelled"}\n')
+    code, rep = report(capsys, "--job-key", "monitorUrl", "many.jsonl")
+    assert code == 0
+    assert [(j["job"], j["final"], j["polls"]) for j in rep["jobs"]] == [("m2", "cancelled", 2), ("m1", "failed", 1)]
+
+
+def test_malformed_record_does_not_stop_other_files(capsys):
+    """A malformed record is an input error; the rest of its file and the other files are still reported."""
+    code, rep = report(capsys, "broken.jsonl", "bad.txt")
+    assert code == 2
+    assert [(j["source"], j["final"], j["polls"], j["ok"]) for j in rep["jobs"]] == [
+        ("broken.jsonl", "failed", 2, True), ("bad.txt", "inProgress", 2, False)]
+    assert [(p["source"], p["location"]) for p in rep["input_errors"]] == [("broken.jsonl", "broken.jsonl:2")]
+    assert (rep["ok"], rep["summary"]["input_errors"]) == (False, 1)
+
+
+def test_python_m_jobfsm_version():
+    """``python -m jobfsm --version`` prints the version and exits 0 in a real process."""
+    proc = subprocess.run([sys.executable, "-m", "jobfsm", "--version"], capture_output=True, text=True,
+                          timeout=60, check=False)
+    assert (proc.returncode, proc.stdout, proc.stderr) == (0, f"jobfsm {__version__}\n", "")

@@ -1,0 +1,292 @@
+"""Pins jobfsm.readers: format detection, the text, JSON and JSON Lines readers, job grouping, locations."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from jobfsm.readers import detect_format, validate_path
+from jobfsm.validation import Validator
+
+NO_POLLS = "no polls found: expected statuses or asyncJobStatus bodies"
+NOT_A_POLL = "expected an asyncJobStatus object or a status string, found "
+
+
+@pytest.fixture(autouse=True)
+def _in_tmp(tmp_path, monkeypatch):
+    """Run each test in its tmp_path so locations read ``name:LINE``."""
+    monkeypatch.chdir(tmp_path)
+
+
+def read(name, data, **kwargs):
+    """Write ``data`` to ``name`` and validate it: (jobs, problems)."""
+    with open(name, "wb") as f:
+        f.write(data.encode() if isinstance(data, str) else data)
+    return validate_path(name, Validator(), **kwargs)
+
+
+def found(jobs):
+    """Every violation of every job as (location, rule)."""
+    return [(v.location, v.rule) for j in jobs for v in j.violations]
+
+
+def issues(problems):
+    """Every input problem as (location, message)."""
+    return [(p.location, p.message) for p in problems]
+
+
+@pytest.mark.parametrize(("path", "head", "expected"), [
+    ("t.txt", b"[", "text"),
+    ("t.log", b"{", "text"),
+    ("t.json", b"{", "json"),
+    ("t.JSONL", b"[", "jsonl"),
+    ("t.ndjson", b"", "jsonl"),
+    ("trace", b"  \n [", "json"),
+    ("trace.yaml", b'\xef\xbb\xbf{"status": 1}', "jsonl"),
+    ("trace", b"notStarted", "text"),
+    ("trace", b"", "text"),
+], ids=["txt", "log", "json-ext-wins", "jsonl-ext-any-case", "ndjson", "sniff-array", "sniff-object-after-bom",
+        "sniff-text", "sniff-empty"])
+def test_detect_format(path, head, expected):
+    """The extension decides; else the first significant byte after a BOM and blanks."""
+    assert detect_format(path, head) == expected
+
+
+@pytest.mark.parametrize(("data", "expected"), [
+    ('\n  ["notStarted",\n "bogus"]', [("trace:3", "unknown-status"), ("trace:3", "unterminated")]),
+    ('{"status": "notStarted"}\n"bogus"\n', [("trace:2", "unknown-status"), ("trace:2", "unterminated")]),
+    ("notStarted\nbogus\n", [("trace:2", "unknown-status"), ("trace:2", "unterminated")]),
+], ids=["json", "jsonl", "text"])
+def test_file_without_extension_is_sniffed(data, expected):
+    """A file with no known extension is read in the format its content shows."""
+    jobs, problems = read("trace", data)
+    assert (found(jobs), problems) == (expected, [])
+
+
+def test_explicit_format_overrides_extension():
+    """``fmt`` wins over the extension: a .txt holding JSON Lines is read as JSON Lines."""
+    jobs, problems = read("t.txt", '{"status": "failed"}\n', fmt="jsonl")
+    assert ([(j.final, j.polls) for j in jobs], problems) == ([("failed", 1)], [])
+
+
+def test_text_reader_skips_comments_blank_lines_crlf_and_bom():
+    """Text: BOM, ``#`` comments, blank lines and CRLF are not polls; lines keep their numbers."""
+    data = b"\xef\xbb\xbf# recorded 2024-05-01\r\nnotStarted  # queued\r\n\r\n   \r\ninProgress\r\nbogus\r\n"
+    jobs, problems = read("t.txt", data)
+    assert problems == []
+    assert [(j.final, j.polls) for j in jobs] == [("inProgress", 3)]
+    assert [(v.location, v.rule, v.to_status) for v in jobs[0].violations] == [
+        ("t.txt:6", "unknown-status", "bogus"), ("t.txt:6", "unterminated", None)]
+
+
+@pytest.mark.parametrize(("line", "message"), [
+    (b"in\xffProgress", "not UTF-8 text (byte 3 of the line)"),
+    (b"in Progress", "expected one status per line, found 'in Progress'"),
+], ids=["not-utf8", "two-words"])
+def test_text_reader_input_problem_keeps_the_rest(line, message):
+    """A bad text line is an input problem at its line; the other lines are still validated."""
+    jobs, problems = read("t.txt", b"notStarted\n" + line + b"\ncompleted\n")
+    assert issues(problems) == [("t.txt:2", message)]
+    assert [(j.final, j.polls) for j in jobs] == [("completed", 2)]
+
+
+STATUSES_PRETTY = '[\n  "notStarted",\n\n  "inProgress",\n  "bogus",\n  "failed"\n]\n'
+BODIES_PRETTY = """\
+[
+  {
+    "status": "notStarted",
+    "statusDescription": "queued [1/2], \\"copy\\" {x}",
+    "error": {"details": [{"code": "a"}, {"code": "b"}]}
+  },
+  {"status": "Completed"}, {
+    "status": "bogus"
+  }
+]
+"""
+ONE_LINE = '[{"status": "notStarted"}, {"status": "bogus"}, "inProgress"]'
+
+
+@pytest.mark.parametrize(("data", "expected"), [
+    (STATUSES_PRETTY, [("t.json:5", "unknown-status")]),
+    (BODIES_PRETTY, [("t.json:7", "status-case"), ("t.json:7", "skipped-states"),
+                     ("t.json:7", "completed-without-resource"), ("t.json:7", "unknown-status")]),
+    (ONE_LINE, [("t.json:1", "unknown-status"), ("t.json:1", "unterminated")]),
+], ids=["statuses-pretty", "bodies-pretty", "one-line"])
+def test_json_array_locations_are_element_start_lines(data, expected):
+    """JSON arrays: each poll is located at the line its element starts on."""
+    jobs, problems = read("t.json", data)
+    assert (found(jobs), problems) == (expected, [])
+
+
+@pytest.mark.parametrize(("data", "message"), [
+    ('{"status": "completed"}', "expected a JSON array of statuses or asyncJobStatus bodies, found an object "
+                                "(one body per line is JSON Lines: use .jsonl)"),
+    ('"completed"', "expected a JSON array of statuses or asyncJobStatus bodies, found a string"),
+    ('[\n {"status": "notStarted"},\n {"status": "inProg',
+     "invalid JSON: Input data was truncated at line 3 column 20"),
+    ('[\n {"status": "notStarted"},\n]', "invalid JSON: trailing comma in array at line 3 column 1"),
+], ids=["object", "string", "truncated", "trailing-comma"])
+def test_json_that_is_not_an_array_of_polls(data, message):
+    """A JSON file that is not a readable array is one input problem with the whole message."""
+    jobs, problems = read("t.json", data)
+    assert (jobs, [p.message for p in problems]) == ([], [message])
+
+
+@pytest.mark.parametrize(("data", "line"), [
+    ('[\n "notStarted",\n 5,\n "completed"\n]', 3),
+    ('["notStarted"\n, 5\n, "completed"\n]', 2),
+], ids=["pretty", "comma-first"])
+def test_json_array_item_that_is_a_number(data, line):
+    """A number in the array is an input problem at its own line; the other items are validated."""
+    jobs, problems = read("t.json", data)
+    assert issues(problems) == [(f"t.json:{line}", "item 1: " + NOT_A_POLL + "a number")]
+    assert [(j.final, j.polls) for j in jobs] == [("completed", 2)]
+
+
+@pytest.mark.parametrize(("data", "expected"), [
+    ('{"status": "notStarted"}\n\n\n{"status": "bogus"}\n', [("t.jsonl:4", "unknown-status"),
+                                                              ("t.jsonl:4", "unterminated")]),
+    ('"notStarted"\n"bogus"\n"failed"\n', [("t.jsonl:2", "unknown-status")]),
+    ('{"status": "notStarted"}\n{"status": "bogus"}', [("t.jsonl:2", "unknown-status"), ("t.jsonl:2", "unterminated")]),
+], ids=["blank-lines", "bare-status-strings", "no-trailing-newline"])
+def test_jsonl_line_numbers(data, expected):
+    """JSON Lines: blank lines are skipped but counted, bare status strings are polls, the last line counts."""
+    jobs, problems = read("t.jsonl", data)
+    assert (found(jobs), problems) == (expected, [])
+
+
+BAD_LINES = [
+    ("[1]", NOT_A_POLL + "an array"),
+    ("12", NOT_A_POLL + "a number"),
+    ('{"status": x}', "invalid JSON: invalid character at column 12"),
+]
+BAD_LINE_IDS = ["array", "number", "malformed"]
+
+
+def bad_line_log(line):
+    """A four-line log whose second line is ``line``."""
+    return f'{{"status": "notStarted"}}\n{line}\n{{"status": "bogus"}}\n"failed"\n'
+
+
+@pytest.mark.parametrize("line", [line for line, _ in BAD_LINES], ids=BAD_LINE_IDS)
+def test_jsonl_bad_line_is_reported_and_rest_validated(line):
+    """A bad JSON line is an input problem at its line; the lines after it are still validated."""
+    jobs, problems = read("t.jsonl", bad_line_log(line))
+    assert found(jobs) == [("t.jsonl:3", "unknown-status")]
+    assert [(j.final, j.polls) for j in jobs] == [("failed", 3)]
+    assert [p.location for p in problems] == ["t.jsonl:2"]
+
+
+@pytest.mark.parametrize(("line", "message"), BAD_LINES, ids=BAD_LINE_IDS)
+def test_jsonl_bad_line_message(line, message):
+    """The message of a bad JSON line; a syntax error gives its column (the location gives the line)."""
+    _, problems = read("t.jsonl", bad_line_log(line))
+    assert [p.message for p in problems] == [message]
+
+
+def test_jsonl_large_file_keeps_line_numbers_across_chunks():
+    """A 3,000,000-byte log is read in 1 MiB chunks; lines across chunk boundaries keep their numbers."""
+    width, count = 100, 30_000
+    cross1, cross2 = (1 << 20) // width + 1, (2 << 20) // width + 1  # lines spanning the chunk boundaries
+    lines = ['{"status": "inProgress"}'] * count
+    lines[0] = '{"status": "notStarted"}'
+    lines[cross1 - 1] = lines[cross2 - 1] = lines[29_999 - 1] = '{"status": "bogus"}'
+    lines[15_000 - 1] = ""
+    lines[25_000 - 1] = "{broken"
+    lines[-1] = '{"status": "completed", "resourceId": "r"}'
+    data = "".join(line.ljust(width - 1) + "\n" for line in lines).encode()
+    assert len(data) == 3_000_000
+    jobs, problems = read("big.jsonl", data)
+    assert found(jobs) == [(f"big.jsonl:{n}", "unknown-status") for n in (cross1, cross2, 29_999)]
+    assert [(j.final, j.polls) for j in jobs] == [("completed", count - 2)]
+    assert [p.location for p in problems] == ["big.jsonl:25000"]
+
+
+RICH = [
+    {"job": "a", "status": "notStarted", "operation": "ItemCopy", "percentageComplete": 0},
+    {"job": "b", "status": "Completed"},
+    {"job": "a", "status": "inProgress", "percentageComplete": 40.5},
+    {"job": "a", "status": "inProgress", "percentageComplete": 12, "resourceId": "r1"},
+    {"job": "a", "status": "running", "resourceId": "r2", "operation": "DownloadUrl", "extra": [1, {"x": 2}]},
+    {"job": "a", "status": "mystery"},
+    {"job": "a", "status": "completed", "resourceId": ""},
+    {"job": "a", "status": "inProgress"},
+    {"job": 7, "status": "failed", "statusDescription": "Completed 0/0 files"},
+]
+RICH_RULES = ["progress-regressed", "status-alias", "resource-changed", "operation-changed", "unknown-status",
+              "empty-resource-id", "left-terminal", "unterminated", "status-case", "completed-without-resource"]
+
+
+@pytest.mark.parametrize(("name", "valid", "with_bad"), [
+    ("t.json", json.dumps(RICH, indent=2), json.dumps([*RICH, 3], indent=2)),
+    ("t.jsonl", "".join(json.dumps(b) + "\n" for b in RICH), "".join(json.dumps(b) + "\n" for b in RICH) + "{oops\n"),
+], ids=["json-array", "jsonl"])
+def test_typed_and_generic_paths_give_identical_reports(name, valid, with_bad):
+    """One malformed record forces the generic path: the valid records' reports must not change."""
+    fast_jobs, fast_problems = read(name, valid)
+    slow_jobs, slow_problems = read(name, with_bad)
+    assert [v.rule for j in fast_jobs for v in j.violations] == RICH_RULES
+    assert (fast_problems, len(slow_problems)) == ([], 1)
+    assert [j.to_dict() for j in slow_jobs] == [j.to_dict() for j in fast_jobs]
+
+
+MULTI = [
+    {"job": "b", "status": "notStarted"},
+    {"job": 2, "status": "inProgress"},
+    {"job": "a", "status": "completed", "resourceId": "r"},
+    {"job": "b", "status": "completed", "resourceId": "s"},
+    {"status": "failed"},
+]
+
+
+def _rekey(body, key):
+    out = {k: v for k, v in body.items() if k != "job"}
+    if "job" in body:
+        out[key] = body["job"]
+    return {**out, "job": "ignored"}
+
+
+@pytest.mark.parametrize(("name", "job_key"), [
+    ("t.jsonl", "job"), ("t.jsonl", "monitorUrl"), ("t.json", "job"), ("t.json", "monitorUrl"),
+], ids=["jsonl-default", "jsonl-custom", "json-default", "json-custom"])
+def test_jobs_grouped_by_key_in_first_appearance_order(name, job_key):
+    """Polls are grouped by the job key (default ``job``) and jobs come out in order of first appearance."""
+    bodies = MULTI if job_key == "job" else [_rekey(b, job_key) for b in MULTI]
+    data = json.dumps(bodies) if name.endswith(".json") else "".join(json.dumps(b) + "\n" for b in bodies)
+    jobs, problems = read(name, data, job_key=job_key)
+    assert problems == []
+    assert [(j.job, j.final, j.polls) for j in jobs] == [
+        ("b", "completed", 2), (2, "inProgress", 1), ("a", "completed", 1), (None, "failed", 1)]
+
+
+def test_job_key_that_names_a_body_field():
+    """A job key may be a field of the body itself, such as ``operation``."""
+    data = ('{"operation": "ItemCopy", "status": "notStarted"}\n'
+            '{"operation": "DownloadUrl", "status": "completed", "resourceId": "r"}\n'
+            '{"operation": "ItemCopy", "status": "inProgress"}\n')
+    jobs, problems = read("t.jsonl", data, job_key="operation")
+    assert problems == []
+    assert [(j.job, j.final, j.polls) for j in jobs] == [("ItemCopy", "inProgress", 2), ("DownloadUrl", "completed", 1)]
+
+
+def test_job_key_that_is_an_object_is_an_input_problem():
+    """A job key holding an object is an input problem named in JSON terms; other records still count."""
+    jobs, problems = read("t.jsonl", '{"job": {"id": 1}, "status": "failed"}\n{"job": "x", "status": "failed"}\n')
+    assert [(j.job, j.polls) for j in jobs] == [("x", 1)]
+    assert issues(problems) == [("t.jsonl:1", "job key 'job' must be a string or an integer, found an object")]
+
+
+@pytest.mark.parametrize(("name", "data"), [
+    ("t.txt", b""),
+    ("t.txt", b"# only a comment\n\n"),
+    ("t.jsonl", b""),
+    ("t.jsonl", b"\n \n"),
+    ("t.json", b"[]"),
+    ("t.json", b""),
+    ("trace", b""),
+], ids=["txt-empty", "txt-comments", "jsonl-empty", "jsonl-blank", "json-empty-array", "json-empty", "sniffed-empty"])
+def test_no_polls_found(name, data):
+    """A file without a single poll is one input problem located at the file."""
+    jobs, problems = read(name, data)
+    assert (jobs, issues(problems)) == ([], [(name, NO_POLLS)])
