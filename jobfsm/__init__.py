@@ -1,8 +1,6 @@
 """jobfsm: the executable specification of the Microsoft Graph / OneDrive asyncJobStatus lifecycle."""
 
-from __future__ import annotations
-
-from jobfsm.errors import InputError, JobFSMError, OptionsError, SpecError, TraceViolationError
+from jobfsm.errors import InputError, JobFSMError, OptionsError, SpecError, TraceViolationError, UnknownStatusError
 from jobfsm.lifecycle import LIFECYCLE
 from jobfsm.report import InputProblem, JobReport, Report, Violation
 from jobfsm.rules import RULES, Rule
@@ -14,5 +12,5 @@ __version__ = "0.1.0"
 __all__ = [
     "LIFECYCLE", "RULES", "Alias", "Edge", "InputError", "InputProblem", "JobCheck", "JobFSMError",
     "JobReport", "Options", "OptionsError", "Report", "Resolved", "Rule", "Spec", "SpecError", "Status",
-    "TraceViolationError", "Validator", "Violation", "__version__", "validate",
+    "TraceViolationError", "UnknownStatusError", "Validator", "Violation", "__version__", "validate",
 ]

@@ -121,11 +121,12 @@ def _validate(args: argparse.Namespace) -> int:
         found, bad = validate_path(path, validator, fmt=fmt, job_key=args.job_key)
         jobs += found
         problems += bad
-    return _emit(Report(tuple(jobs), args.mode, args.fail_on, tuple(problems)), args)
+    sources = tuple("<stdin>" if p == "-" else p for p in args.paths)
+    return _emit(Report(tuple(jobs), args.mode, args.fail_on, tuple(problems), sources), args)
 
 
 def _check(args: argparse.Namespace) -> int:
-    report = Validator(_options(args)).validate(args.statuses, source="<args>")
+    report = Validator(_options(args)).validate(args.statuses, source="<arguments>")
     return _emit(report, args)
 
 
@@ -133,7 +134,7 @@ def _emit(report: Report, args: argparse.Namespace) -> int:
     if args.format == "json":
         print(json.dumps(report.to_dict(), indent=1))
     else:
-        print(report.text(min_severity=args.fail_on if args.quiet else "info"))
+        print(report.text(min_severity=args.fail_on if args.quiet else "info", quiet=args.quiet))
     if report.input_errors:
         return EXIT_INPUT
     return EXIT_OK if report.ok else EXIT_VIOLATIONS

@@ -22,6 +22,18 @@ class SpecError(JobFSMError, ValueError):
         super().__init__(f"invalid spec {name!r}: {count}: " + "; ".join(problems))
 
 
+class UnknownStatusError(JobFSMError, KeyError):
+    """A query named a status the spec does not have; ``status`` holds it."""
+
+    def __init__(self, status: str, message: str) -> None:
+        self.status = status
+        self.message = message
+        super().__init__(message)
+
+    def __str__(self) -> str:
+        return self.message
+
+
 class InputError(JobFSMError, ValueError):
     """Input that cannot be read as a trace: ``location`` names the file, line or entry."""
 

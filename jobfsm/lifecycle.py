@@ -31,9 +31,8 @@ LIFECYCLE = Spec(
         Edge("cancelPending", "confirm_cancel", "cancelled", 'the documented "processing has not yet aborted" ended'),
     ),
     aliases=(
-        Alias("updating", "inProgress", "older asyncJobStatus vocabulary (still on a Graph beta page)"),
-        Alias("deletePending", None, "older asyncJobStatus vocabulary: an active status with no counterpart; "
-              "the machine does not move"),
+        Alias("updating", "inProgress", "older asyncJobStatus vocabulary, still on a Graph beta page"),
+        Alias("deletePending", None, "older asyncJobStatus vocabulary: an active status with no counterpart"),
         Alias("deleteFailed", "failed", "older asyncJobStatus vocabulary"),
         Alias("running", "inProgress", "Graph longRunningOperationStatus vocabulary"),
         Alias("succeeded", "completed", "Graph longRunningOperationStatus vocabulary"),

@@ -32,7 +32,7 @@ class Violation:
 
     def line(self) -> str:
         """One line for people: where, severity, rule, message."""
-        poll = "" if self.index is None else f"poll {self.index}: "
+        poll = "" if self.index is None or self.location == f"[{self.index}]" else f"poll {self.index}: "
         return f"{self.location}: {poll}{self.severity}: {self.rule}: {self.message}"
 
 
@@ -84,6 +84,8 @@ class Report:
     mode: str
     fail_on: str
     input_errors: tuple[InputProblem, ...] = ()
+    sources: tuple[str | None, ...] = ()
+    """The order the sources were given in; the text report follows it."""
 
     @property
     def ok(self) -> bool:
@@ -107,7 +109,8 @@ class Report:
     def summary(self) -> dict[str, int]:
         """Counts for the JSON summary and the closing line."""
         sev = Counter(v.severity for v in self.violations)
-        return {"sources": len({j.source for j in self.jobs}), "jobs": len(self.jobs),
+        sources = {j.source for j in self.jobs} | {p.source for p in self.input_errors}
+        return {"sources": len(sources), "jobs": len(self.jobs),
                 "failed_jobs": sum(not j.ok for j in self.jobs), "polls": sum(j.polls for j in self.jobs),
                 "errors": sev["error"], "warnings": sev["warning"], "infos": sev["info"],
                 "input_errors": len(self.input_errors)}
@@ -118,20 +121,27 @@ class Report:
                 "summary": self.summary(), "jobs": [j.to_dict() for j in self.jobs],
                 "input_errors": [p.to_dict() for p in self.input_errors]}
 
-    def text(self, *, min_severity: str = "info") -> str:
-        """The report for people: a verdict line per job, its violations, a summary line."""
+    def text(self, *, min_severity: str = "info", quiet: bool = False) -> str:
+        """The report for people, source by source: a verdict line per job with its violations at or
+        above ``min_severity``, the input problems, a summary line. ``quiet`` leaves out passing jobs."""
         lines: list[str] = []
-        for job in self.jobs:
-            verdict = "ok" if job.ok else "FAILED"
-            lines.append(f"{job.name}: {verdict} (final {job.final or 'none'}, {_count(job.polls, 'poll')})")
-            lines += [f"  {v.line()}" for v in job.violations if RANK[v.severity] >= RANK[min_severity]]
-        lines += [p.line() for p in self.input_errors]
+        order = dict.fromkeys([*self.sources, *(j.source for j in self.jobs), *(p.source for p in self.input_errors)])
+        for source in order:
+            for job in (j for j in self.jobs if j.source == source):
+                shown = [f"  {v.line()}" for v in job.violations if RANK[v.severity] >= RANK[min_severity]]
+                if quiet and job.ok and not shown:
+                    continue
+                verdict = "ok" if job.ok else "FAILED"
+                lines.append(f"{job.name}: {verdict} (final {job.final or 'none'}, {_count(job.polls, 'poll')})")
+                lines += shown
+            lines += [p.line() for p in self.input_errors if p.source == source]
         s = self.summary()
         counts = [_count(s["jobs"], "job"), f"{s['failed_jobs']} failed", _count(s["polls"], "poll")]
         found = [_count(s["errors"], "error"), _count(s["warnings"], "warning"), _count(s["infos"], "info")]
         if self.input_errors:
             found.append(_count(s["input_errors"], "input error"))
-        lines.append(f"{'ok' if self.ok else 'FAILED'}: {', '.join(counts)}; {', '.join(found)}")
+        lines.append(f"{'ok' if self.ok else 'FAILED'}: {', '.join(counts)}; {', '.join(found)} "
+                     f"({self.mode} mode)")
         return "\n".join(lines)
 
     def raise_for_violations(self) -> Report:

@@ -9,7 +9,7 @@ from collections import deque
 from dataclasses import dataclass, field
 from typing import Literal
 
-from jobfsm.errors import SpecError
+from jobfsm.errors import SpecError, UnknownStatusError
 
 Kind = Literal["initial", "active", "terminal"]
 Outcome = Literal["success", "failure", "cancel"]
@@ -111,11 +111,16 @@ class Spec:
         return tuple(dict.fromkeys(e.event for e in self.edges))
 
     def status(self, name: str) -> Status:
-        """The status called ``name``; KeyError names the known ones."""
+        """The status called ``name``; ``UnknownStatusError`` (a KeyError) names the known ones."""
         try:
             return self._by_name[name]
-        except KeyError:
-            raise KeyError(f"unknown status {name!r}; known: {', '.join(self.names)}") from None
+        except (KeyError, TypeError):
+            pass
+        hint = ""
+        if isinstance(name, str):
+            meant = self.resolve(name).status
+            hint = f" (did you mean {meant!r}?)" if meant else ""
+        raise UnknownStatusError(name, f"unknown status {name!r}{hint}; known: {', '.join(self.names)}") from None
 
     def is_terminal(self, name: str) -> bool:
         """True when ``name`` is a terminal status."""

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any, Literal
 
-from jobfsm.errors import InputError, OptionsError
+from jobfsm.errors import InputError, JobFSMError, OptionsError
 from jobfsm.lifecycle import LIFECYCLE
 from jobfsm.machine import Tables, tables
 from jobfsm.report import JobReport, Report, Violation
@@ -67,6 +67,9 @@ class Validator:
     """Shared, read-only context for checking many jobs: tables, options, a status cache."""
 
     def __init__(self, options: Options | None = None, spec: Spec = LIFECYCLE) -> None:
+        if options is not None and not isinstance(options, Options):
+            raise OptionsError(f"options must be an Options, found {type(options).__name__}; "
+                               f"e.g. Validator(Options(mode='strict'))")
         self.options = options or Options()
         self.spec = spec
         self.tables: Tables = tables(spec)
@@ -93,6 +96,9 @@ class Validator:
 
     def validate(self, trace: Iterable[Any], *, source: str | None = None) -> Report:
         """Validate one job's polls (status strings or body mappings) held in memory."""
+        if isinstance(trace, str | bytes | Mapping):
+            raise InputError("trace", f"expected a sequence of polls (statuses or bodies), found a single "
+                                      f"{_kind(trace)}; wrap one poll in a list")
         check = self.job(source)
         check.feed_many(trace)
         return Report((check.finish(),), self.options.mode, self.options.fail_on)
@@ -109,8 +115,8 @@ class Validator:
             notes.append(("status-case", f"status {raw!r} is {right!r} in the wrong case"))
         if r.alias is not None:
             meaning = f"mapped to {r.alias.target}" if r.alias.target else "recognised, the machine does not move"
-            notes.append(("status-alias", f"status {r.alias.name!r} is from another vocabulary, {meaning} "
-                                          f"({r.alias.note})"))
+            notes.append(("status-alias", f"status {r.alias.name!r} is from another vocabulary "
+                                          f"({r.alias.note}): {meaning}"))
         elif r.status is None:
             notes.append(("unknown-status", f"unknown status {_short(raw)}; expected one of "
                                             f"{', '.join(self.spec.names)}"))
@@ -138,6 +144,7 @@ class JobCheck:
         "_operation",
         "_progress",
         "_referenced",
+        "_report",
         "_resource",
         "_v",
         "job",
@@ -161,10 +168,13 @@ class JobCheck:
         self._operation: str | None = None
         self._referenced = False
         self._done_checked = False
+        self._report: JobReport | None = None
         self.violations: list[Violation] = []
 
     def feed(self, item: Any, pos: int | None = None) -> None:
         """One poll: a status string or an asyncJobStatus body; ``pos`` locates it (default: its index)."""
+        if self._report is not None:
+            self._finished()
         if isinstance(item, str):
             self.observe(item, pos=pos)
         elif isinstance(item, Mapping):
@@ -175,6 +185,8 @@ class JobCheck:
 
     def feed_many(self, items: Iterable[Any]) -> None:
         """Feed polls in order, located by their indexes; repeats and legal direct changes take a short cut."""
+        if self._report is not None:
+            self._finished()
         exact, steps, resets = self._v.exact, self._v.steps, self._v.resets
         last, polls = self.last, self.polls
         for item in items:
@@ -201,7 +213,7 @@ class JobCheck:
         """A body whose fields are already type- and range-checked (the JSON fast path); same verdicts as
         ``feed_body``, with a short cut for repeats and legal direct changes that need no other check."""
         last = self.last
-        if (resource_id is None and resource_location is None
+        if (resource_id is None and resource_location is None and self._report is None
                 and (status == last or status in self._v.quick[last])
                 and (operation is None or operation == self._operation or self._operation is None)
                 and (progress is None or self._progress is None or progress >= self._progress)):
@@ -217,11 +229,19 @@ class JobCheck:
 
     def feed_body(self, body: Mapping[str, Any], pos: int | None = None) -> None:
         """One asyncJobStatus body: type-check the known fields, then observe it."""
+        if self._report is not None:
+            self._finished()
         at = self.polls if pos is None else pos
         status = body.get("status", _MISSING)
         if status is _MISSING:
-            self._emit("missing-status", self.polls, at, None,
-                       f"body has no 'status' field; expected one of {', '.join(self._v.spec.names)}")
+            if _error_code(body) == "operationNotFound":
+                if self.last not in self._v.tables.terminal:
+                    self._emit("monitor-lost", self.polls, at, None,
+                               "the monitor answered operationNotFound before any terminal status: the outcome "
+                               "is unknown")
+            else:
+                self._emit("missing-status", self.polls, at, None,
+                           f"body has no 'status' field; expected one of {', '.join(self._v.spec.names)}")
             status = None
         elif not isinstance(status, str):
             self._bad_field("status", "a string", status, at)
@@ -246,6 +266,8 @@ class JobCheck:
                 resource_location: str | None = None, operation: str | None = None, *,
                 pos: int | None = None, body: bool = False) -> None:
         """One poll with fields already type-checked; ``status`` None when the poll carried none."""
+        if self._report is not None:
+            self._finished()
         v = self._v
         index = self.polls
         self.polls = index + 1
@@ -259,7 +281,7 @@ class JobCheck:
                 canon, notes = v.resolve(status)
                 for rule, message in notes:
                     if rule == "unknown-status":
-                        message += f" (the machine stays at {last or 'no status'})"
+                        message += f" (the machine stays at {last})" if last else " (no known status yet)"
                     self._emit(rule, index, at, canon or status, message)
         if canon is not None and canon != last:
             if last is None:
@@ -295,17 +317,23 @@ class JobCheck:
             self.last = canon
 
     def finish(self) -> JobReport:
-        """Close the job: unterminated or status-less jobs are reported here."""
+        """Close the job (unterminated or status-less jobs are reported here); later calls return the same."""
+        if self._report is not None:
+            return self._report
         v = self._v
         if self.last is None:
             self._emit("no-status-observed", self.polls - 1 if self.polls else None, self._last_pos, None,
-                       f"no poll carried a known status in {self.polls} polls")
+                       f"no poll carried a known status ({self.polls} poll{'' if self.polls == 1 else 's'})")
         elif self.last not in v.tables.terminal:
             self._emit("unterminated", self.polls - 1, self._last_pos, None,
                        f"trace ends at {self.last}, which is not terminal; expected one of "
                        f"{v.terminals_text}")
         ok = not self.violations or all(RANK[x.severity] < v.fail_rank for x in self.violations)
-        return JobReport(self.source, self.job, ok, self.last, self.polls, tuple(self.violations))
+        self._report = JobReport(self.source, self.job, ok, self.last, self.polls, tuple(self.violations))
+        return self._report
+
+    def _finished(self) -> None:
+        raise JobFSMError(f"job {self.job!r} of {self.source or '<trace>'} is finished: it takes no more polls")
 
     def _step(self, step: _Step, last: str, canon: str, index: int, at: int) -> None:
         t = self._v.tables
@@ -316,7 +344,7 @@ class JobCheck:
             return
         self._progress = None
         if step.rule == "left-terminal":
-            message = f"{canon} after terminal status {last}; only {last} may follow it"
+            message = f"{canon} after terminal status {last}; a terminal status may only repeat"
         elif self._v.options.mode == "strict":
             message = (f"illegal transition {last} -> {canon} (strict mode); from {last} the legal next "
                        f"statuses are {', '.join(t.successors[last])}")
@@ -372,6 +400,11 @@ def _steps(t: Tables, mode: Mode) -> tuple[dict[str, dict[str, _Step | None]], f
                     resets.add((a, b))
         steps[a] = row
     return steps, frozenset(resets)
+
+
+def _error_code(body: Mapping[str, Any]) -> Any:
+    error = body.get("error")
+    return error.get("code") if isinstance(error, Mapping) else body.get("errorCode")
 
 
 def _index_location(pos: int) -> str:

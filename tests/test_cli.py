@@ -94,7 +94,7 @@ def test_valid_text_report(capsys):
     """A valid trace prints its verdict line and the summary line."""
     assert run("validate", "ok.txt") == 0
     assert capsys.readouterr().out == ("ok.txt: ok (final completed, 3 polls)\n"
-                                       "ok: 1 job, 0 failed, 3 polls; 0 errors, 0 warnings, 0 infos\n")
+                                       "ok: 1 job, 0 failed, 3 polls; 0 errors, 0 warnings, 0 infos (sampled mode)\n")
 
 
 @pytest.mark.parametrize(("path", "reason"), [
@@ -105,7 +105,7 @@ def test_unreadable_path_is_an_input_error(path, reason, capsys):
     assert run("validate", path) == 2
     assert capsys.readouterr().out == (f"{path}: input error: cannot read: {reason}\n"
                                        "FAILED: 0 jobs, 0 failed, 0 polls; 0 errors, 0 warnings, 0 infos, "
-                                       "1 input error\n")
+                                       "1 input error (sampled mode)\n")
 
 
 @pytest.mark.parametrize(("option", "message"), [
@@ -139,7 +139,7 @@ def test_json_report_schema(capsys):
                               "violations": []}
     assert rep["jobs"][1]["violations"][0] == {
         "rule": "left-terminal", "severity": "error", "index": 1, "location": "bad.txt:2", "from": "completed",
-        "to": "inProgress", "message": "inProgress after terminal status completed; only completed may follow it"}
+        "to": "inProgress", "message": "inProgress after terminal status completed; a terminal status may only repeat"}
     assert rep["input_errors"] == []
 
 
@@ -187,14 +187,13 @@ def test_mode(mode, code, expected, capsys):
 
 
 def test_quiet_shows_only_failing_severity(capsys):
-    """--quiet hides violations below the failing severity but keeps verdicts and the summary."""
+    """--quiet hides violations below the failing severity and jobs that pass, but keeps the summary."""
     assert run("validate", "--quiet", "unknown.txt", "bad.txt") == 1
     assert capsys.readouterr().out == (
-        "unknown.txt: ok (final completed, 3 polls)\n"
         "bad.txt: FAILED (final inProgress, 2 polls)\n"
         "  bad.txt:2: poll 1: error: left-terminal: inProgress after terminal status completed; "
-        "only completed may follow it\n"
-        "FAILED: 2 jobs, 1 failed, 5 polls; 1 error, 2 warnings, 0 infos\n")
+        "a terminal status may only repeat\n"
+        "FAILED: 2 jobs, 1 failed, 5 polls; 1 error, 2 warnings, 0 infos (sampled mode)\n")
 
 
 @pytest.mark.parametrize(("data", "argv", "final", "polls"), [
@@ -216,18 +215,18 @@ def test_check_command(capsys):
     """``jobfsm check`` validates the statuses given as arguments, located by index."""
     assert run("check", "completed", "inProgress") == 1
     assert capsys.readouterr().out == (
-        "<args>: FAILED (final inProgress, 2 polls)\n"
-        "  [1]: poll 1: error: left-terminal: inProgress after terminal status completed; "
-        "only completed may follow it\n"
-        f"  [1]: poll 1: warning: unterminated: {UNTERMINATED}\n"
-        "FAILED: 1 job, 1 failed, 2 polls; 1 error, 1 warning, 0 infos\n")
+        "<arguments>: FAILED (final inProgress, 2 polls)\n"
+        "  [1]: error: left-terminal: inProgress after terminal status completed; "
+        "a terminal status may only repeat\n"
+        f"  [1]: warning: unterminated: {UNTERMINATED}\n"
+        "FAILED: 1 job, 1 failed, 2 polls; 1 error, 1 warning, 0 infos (sampled mode)\n")
 
 
 def test_verdict_line_says_one_poll(capsys):
     """A job of one poll reads '1 poll' on its verdict line, as on the summary line."""
     assert run("check", "completed") == 0
-    assert capsys.readouterr().out == ("<args>: ok (final completed, 1 poll)\n"
-                                       "ok: 1 job, 0 failed, 1 poll; 0 errors, 0 warnings, 0 infos\n")
+    assert capsys.readouterr().out == ("<arguments>: ok (final completed, 1 poll)\n"
+                                       "ok: 1 job, 0 failed, 1 poll; 0 errors, 0 warnings, 0 infos (sampled mode)\n")
 
 
 def test_spec_text_lists_statuses_and_edges(capsys):

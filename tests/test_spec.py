@@ -6,7 +6,7 @@ import dataclasses
 
 import pytest
 
-from jobfsm import LIFECYCLE, Alias, Edge, Spec, SpecError, Status
+from jobfsm import LIFECYCLE, Alias, Edge, JobFSMError, Spec, SpecError, Status, UnknownStatusError
 
 
 def test_lifecycle_has_the_seven_statuses_in_order() -> None:
@@ -72,12 +72,21 @@ def test_query_api() -> None:
     assert LIFECYCLE.shortest_path("completed", "failed") is None
 
 
-def test_unknown_status_in_query_names_the_known_ones() -> None:
-    """Asking about a status the spec lacks is a KeyError that lists the known statuses."""
-    with pytest.raises(KeyError) as info:
-        LIFECYCLE.successors("done")
-    assert info.value.args[0] == ("unknown status 'done'; known: notStarted, inProgress, waiting, "
-                                  "cancelPending, completed, failed, cancelled")
+@pytest.mark.parametrize(("name", "message"), [
+    ("done", "unknown status 'done'; known: notStarted, inProgress, waiting, cancelPending, completed, failed, "
+             "cancelled"),
+    ("Waiting", "unknown status 'Waiting' (did you mean 'waiting'?); known: notStarted, inProgress, waiting, "
+                "cancelPending, completed, failed, cancelled"),
+    ("running", "unknown status 'running' (did you mean 'inProgress'?); known: notStarted, inProgress, waiting, "
+                "cancelPending, completed, failed, cancelled"),
+], ids=["unknown", "case", "alias"])
+def test_unknown_status_in_query_names_the_known_ones(name: str, message: str) -> None:
+    """Asking about a status the spec lacks raises UnknownStatusError (a JobFSMError and a KeyError)."""
+    with pytest.raises(UnknownStatusError) as info:
+        LIFECYCLE.successors(name)
+    assert isinstance(info.value, KeyError)
+    assert isinstance(info.value, JobFSMError)
+    assert (str(info.value), info.value.status) == (message, name)
 
 
 @pytest.mark.parametrize(("raw", "status", "alias", "case_fixed"), [

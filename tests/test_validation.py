@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from jobfsm import InputError, Options, OptionsError, TraceViolationError, Validator, validate
+from jobfsm import InputError, JobFSMError, Options, OptionsError, TraceViolationError, Validator, validate
 
 C = {"status": "completed", "resourceId": "01R"}
 
@@ -34,7 +34,7 @@ CASES: list[tuple[str, list[Any], dict[str, Any], list[tuple[Any, ...]]]] = [
          "completed, failed, cancelled may be observed")]),
     ("left-terminal", ["completed", "inProgress", "completed"], {}, [
         ("left-terminal", "error", 1, "[1]", "completed", "inProgress",
-         "inProgress after terminal status completed; only completed may follow it")]),
+         "inProgress after terminal status completed; a terminal status may only repeat")]),
     ("cancel-via-pending", ["inProgress", "cancelled"], {}, [
         ("skipped-states", "info", 1, "[1]", "inProgress", "cancelled",
          "inProgress -> cancelled passed unseen through cancelPending "
@@ -46,20 +46,20 @@ CASES: list[tuple[str, list[Any], dict[str, Any], list[tuple[Any, ...]]]] = [
     ("unknown-future-value", ["unknownFutureValue", "completed"], {}, [
         ("unknown-status", "warning", 0, "[0]", None, "unknownFutureValue",
          "unknown status 'unknownFutureValue'; expected one of notStarted, inProgress, waiting, cancelPending, "
-         "completed, failed, cancelled (the machine stays at no status)")]),
+         "completed, failed, cancelled (no known status yet)")]),
     ("case", ["inProgress", "COMPLETED"], {}, [
         ("status-case", "warning", 1, "[1]", "inProgress", "completed",
          "status 'COMPLETED' is 'completed' in the wrong case")]),
     ("alias", ["updating", "deleteFailed"], {}, [
         ("status-alias", "info", 0, "[0]", None, "inProgress",
-         "status 'updating' is from another vocabulary, mapped to inProgress "
-         "(older asyncJobStatus vocabulary (still on a Graph beta page))"),
+         "status 'updating' is from another vocabulary (older asyncJobStatus vocabulary, still on a Graph beta "
+         "page): mapped to inProgress"),
         ("status-alias", "info", 1, "[1]", "inProgress", "failed",
-         "status 'deleteFailed' is from another vocabulary, mapped to failed (older asyncJobStatus vocabulary)")]),
+         "status 'deleteFailed' is from another vocabulary (older asyncJobStatus vocabulary): mapped to failed")]),
     ("alias-without-counterpart", ["inProgress", "deletePending", "failed"], {}, [
         ("status-alias", "info", 1, "[1]", "inProgress", "deletePending",
-         "status 'deletePending' is from another vocabulary, recognised, the machine does not move "
-         "(older asyncJobStatus vocabulary: an active status with no counterpart; the machine does not move)")]),
+         "status 'deletePending' is from another vocabulary (older asyncJobStatus vocabulary: an active status "
+         "with no counterpart): recognised, the machine does not move")]),
     ("unterminated", ["notStarted", "inProgress"], {}, [
         ("unterminated", "warning", 1, "[1]", "inProgress", None,
          "trace ends at inProgress, which is not terminal; expected one of completed, failed, cancelled")]),
@@ -69,7 +69,13 @@ CASES: list[tuple[str, list[Any], dict[str, Any], list[tuple[Any, ...]]]] = [
         ("unterminated", "error", 1, "[1]", "waiting", None,
          "trace ends at waiting, which is not terminal; expected one of completed, failed, cancelled")]),
     ("empty-trace", [], {}, [
-        ("no-status-observed", "warning", None, "[0]", None, None, "no poll carried a known status in 0 polls")]),
+        ("no-status-observed", "warning", None, "[0]", None, None, "no poll carried a known status (0 polls)")]),
+    ("monitor-lost", [{"status": "inProgress"}, {"error": {"code": "operationNotFound", "message": "gone"}}], {}, [
+        ("monitor-lost", "warning", 1, "[1]", "inProgress", None,
+         "the monitor answered operationNotFound before any terminal status: the outcome is unknown"),
+        ("unterminated", "warning", 1, "[1]", "inProgress", None,
+         "trace ends at inProgress, which is not terminal; expected one of completed, failed, cancelled")]),
+    ("monitor-expired-after-terminal", ["failed", {"errorCode": "operationNotFound"}], {}, []),
     ("missing-status", [{"percentageComplete": 3}, {"status": "failed"}], {}, [
         ("missing-status", "error", 0, "[0]", None, None,
          "body has no 'status' field; expected one of notStarted, inProgress, waiting, cancelPending, completed, "
@@ -165,12 +171,43 @@ def test_raising_is_a_separate_step() -> None:
     assert info.value.report is report
     assert str(info.value) == (
         "<trace>: FAILED (final inProgress, 2 polls)\n"
-        "  [1]: poll 1: error: left-terminal: inProgress after terminal status completed; only completed may "
-        "follow it\n"
-        "  [1]: poll 1: warning: unterminated: trace ends at inProgress, which is not terminal; expected one of "
+        "  [1]: error: left-terminal: inProgress after terminal status completed; a terminal status may only "
+        "repeat\n"
+        "  [1]: warning: unterminated: trace ends at inProgress, which is not terminal; expected one of "
         "completed, failed, cancelled\n"
-        "FAILED: 1 job, 1 failed, 2 polls; 1 error, 1 warning, 0 infos")
+        "FAILED: 1 job, 1 failed, 2 polls; 1 error, 1 warning, 0 infos (sampled mode)")
     assert validate(["completed"]).raise_for_violations().ok
+
+
+@pytest.mark.parametrize("trace", ["completed", b"completed", {"status": "completed"}], ids=["str", "bytes", "dict"])
+def test_a_single_poll_is_not_a_trace(trace: Any) -> None:
+    """A string or a body passed as the whole trace is refused, not read letter by letter or key by key."""
+    with pytest.raises(InputError) as info:
+        validate(trace)
+    kind = {str: "string", bytes: "bytes", dict: "object"}[type(trace)]
+    assert str(info.value) == (f"trace: expected a sequence of polls (statuses or bodies), found a single {kind}; "
+                               "wrap one poll in a list")
+
+
+def test_options_must_be_options() -> None:
+    """A dict where Options belong is refused with a hint."""
+    with pytest.raises(OptionsError) as info:
+        Validator({"mode": "strict"})  # type: ignore[arg-type]
+    assert str(info.value) == ("options must be an Options, found dict; e.g. Validator(Options(mode='strict'))")
+
+
+def test_a_finished_job_takes_no_more_polls() -> None:
+    """finish() is final: later polls raise, and finish() again returns the same report."""
+    check = Validator().job("log", "j")
+    check.feed_many(["inProgress", "completed"])
+    report = check.finish()
+    for feed in (lambda: check.feed("inProgress"), lambda: check.feed_many(["failed"]),
+                 lambda: check.feed({"status": "failed"}), lambda: check.poll("failed", None, None, None, None, 3)):
+        with pytest.raises(JobFSMError) as info:
+            feed()
+        assert str(info.value) == "job 'j' of log is finished: it takes no more polls"
+    assert check.finish() is report
+    assert (report.final, report.polls) == ("completed", 2)
 
 
 def test_item_of_wrong_type_is_an_input_error() -> None:
