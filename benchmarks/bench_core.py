@@ -33,12 +33,12 @@ CHUNK = 1 << 20
 
 def status_list(n: int, rng: random.Random) -> list[str]:
     """One long legal walk: attempts interrupted and retried, each status polled 1 to 4 times."""
-    out = ["notStarted"] * 3
+    out = ["notStarted"] * min(3, n - 2)
     status = "inProgress"
-    while len(out) < n - 1:
+    while len(out) < n - 2:
         out += [status] * rng.randint(1, 4)
         status = "waiting" if status == "inProgress" else "inProgress"
-    return [*out[: n - 1], "completed"]
+    return [*out[: n - 2], "inProgress", "completed"]
 
 
 def job_walk(rng: random.Random) -> list[str]:

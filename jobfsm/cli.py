@@ -65,7 +65,7 @@ def _parser() -> argparse.ArgumentParser:
     val.add_argument("paths", nargs="+", metavar="PATH")
     val.add_argument("--input-format", choices=("auto", "text", "json", "jsonl"), default="auto",
                      help="input format (default: by extension, else sniffed)")
-    val.add_argument("--job-key", default="job", metavar="FIELD",
+    val.add_argument("--job-key", metavar="FIELD",
                      help="field naming the job in logs of many jobs (default: job)")
     _judging(val)
     val.set_defaults(run=_validate)
@@ -115,6 +115,8 @@ def _validate(args: argparse.Namespace) -> int:
 
     validator = Validator(_options(args))
     fmt = None if args.input_format == "auto" else args.input_format
+    if args.job_key is not None and not args.job_key.strip():
+        raise OptionsError("--job-key: expected a field name, found an empty string")
     jobs: list[JobReport] = []
     problems: list[InputProblem] = []
     for path in args.paths:
@@ -144,6 +146,7 @@ def _spec(args: argparse.Namespace) -> int:
     spec = LIFECYCLE
     if args.format == "json":
         print(json.dumps({
+            "schema": "jobfsm.spec/1",
             "name": spec.name,
             "statuses": [{"name": s.name, "kind": s.kind, "outcome": s.outcome, "meaning": s.meaning}
                          for s in spec.statuses],
@@ -170,7 +173,8 @@ def _spec(args: argparse.Namespace) -> int:
 
 def _rules(args: argparse.Namespace) -> int:
     if args.format == "json":
-        print(json.dumps([{"rule": r.id, "severity": r.severity, "meaning": r.meaning} for r in RULES], indent=1))
+        print(json.dumps({"schema": "jobfsm.rules/1", "rules": [
+            {"rule": r.id, "severity": r.severity, "meaning": r.meaning} for r in RULES]}, indent=1))
     else:
         width = max(len(r.id) for r in RULES)
         print("\n".join(f"{r.id:<{width}}  {r.severity:<7}  {r.meaning}" for r in RULES))

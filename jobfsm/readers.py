@@ -59,27 +59,41 @@ def poll_type(job_key: str) -> type[msgspec.Struct] | None:
 
 
 def detect_format(path: str, head: bytes) -> Format:
-    """The format named by the extension, else sniffed from the first significant byte."""
+    """The format named by the extension, else sniffed from the first bytes: ``[`` is JSON, an object
+    complete on its first line is JSON Lines, an object spread over lines is JSON, anything else text."""
     ext = os.path.splitext(path)[1].lower()
     if ext in EXTENSIONS:
         return EXTENSIONS[ext]
-    first = head.removeprefix(_BOM).lstrip()[:1]
-    return "json" if first == b"[" else "jsonl" if first == b"{" else "text"
+    head = head.removeprefix(_BOM).lstrip()
+    if head[:1] == b"[":
+        return "json"
+    if head[:1] != b"{":
+        return "text"
+    try:
+        msgspec.json.decode(head.split(b"\n", 1)[0])
+    except msgspec.DecodeError:
+        return "json"
+    return "jsonl"
 
 
 def validate_path(path: str, validator: Validator, *, fmt: Format | None = None,
-                  job_key: str = DEFAULT_JOB_KEY) -> tuple[list[JobReport], list[InputProblem]]:
-    """Validate one file (``-`` for standard input): per-job reports and the input problems met."""
+                  job_key: str | None = None) -> tuple[list[JobReport], list[InputProblem]]:
+    """Validate one file (``-`` for standard input): per-job reports and the input problems met.
+
+    ``job_key`` names the field that tells jobs apart (default ``job``); naming one that no record
+    carries is an input problem, since it would silently validate all the jobs as one.
+    """
     name = "<stdin>" if path == "-" else path
     try:
-        stream: BinaryIO = sys.stdin.buffer if path == "-" else open(path, "rb")  # noqa: SIM115
+        stream: BinaryIO = sys.stdin.buffer if path == "-" else open(path, "rb", buffering=_CHUNK)  # noqa: SIM115
     except OSError as exc:
         return [], [InputProblem(name, name, f"cannot read: {exc.strerror or exc}")]
+    key, explicit = job_key or DEFAULT_JOB_KEY, job_key is not None
     try:
-        head = stream.peek(64)[:64] if hasattr(stream, "peek") else b""
+        head = stream.peek(_CHUNK)[:_CHUNK] if hasattr(stream, "peek") else b""
         fmt = fmt or detect_format(path, head)
         if fmt == "jsonl":
-            return check_records(read_jsonl(stream, job_key), validator, name, job_key)
+            return check_records(read_jsonl(stream, key), validator, name, key, explicit=explicit)
         data = stream.read()
     except OSError as exc:
         return [], [InputProblem(name, name, f"cannot read: {exc.strerror or exc}")]
@@ -87,14 +101,19 @@ def validate_path(path: str, validator: Validator, *, fmt: Format | None = None,
         if stream is not sys.stdin.buffer:
             stream.close()
     if fmt == "text":
-        return check_records(read_text(data), validator, name, job_key)
-    records, line_of = read_json(data, job_key)
-    return check_records(records, validator, name, job_key, line_of)
+        return check_records(read_text(data), validator, name, key)
+    records, line_of = read_json(data, key)
+    return check_records(records, validator, name, key, line_of, explicit=explicit)
 
 
 def check_records(records: Iterable[Record | Block], validator: Validator, source: str, job_key: str,
-                  line_of: Callable[[int], int] | None = None) -> tuple[list[JobReport], list[InputProblem]]:
-    """Group records by job (first appearance order) and validate each job on its own."""
+                  line_of: Callable[[int], int] | None = None, *,
+                  explicit: bool = False) -> tuple[list[JobReport], list[InputProblem]]:
+    """Group records by job (first appearance order) and validate each job on its own.
+
+    Records without the key form one job; when others have it, or when the key was ``explicit``ly
+    asked for and none has it, that is reported as an input problem rather than passed over.
+    """
     if line_of is None:
         def locate(pos: int) -> str:
             return f"{source}:{pos}"
@@ -135,7 +154,15 @@ def check_records(records: Iterable[Record | Block], validator: Validator, sourc
             check.feed(rec, pos)
     if not checks and not problems:
         problems.append(InputProblem(source, source, "no polls found: expected statuses or asyncJobStatus bodies"))
+    elif None in checks and len(checks) > 1:
+        problems.append(InputProblem(source, source, f"records without the job key {job_key!r} "
+                                                     f"({checks[None].polls} of them) were validated together as "
+                                                     f"one job"))
+    elif explicit and list(checks) == [None]:
+        problems.append(InputProblem(source, source, f"no record carries the job key {job_key!r}; the file was "
+                                                     f"validated as one job"))
     return [c.finish() for c in checks.values()], problems
+
 
 
 def read_text(data: bytes) -> Iterator[Record]:

@@ -68,7 +68,9 @@ class JobReport:
     def name(self) -> str:
         """``source`` and job key as people read them."""
         where = self.source or "<trace>"
-        return where if self.job is None else f"{where} job {self.job}"
+        if self.job is None:
+            return where
+        return f"{where} job {self.job}" if isinstance(self.job, str) else f"{where} job {self.job} (a number)"
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON form."""

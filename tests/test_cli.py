@@ -244,7 +244,8 @@ def test_spec_json(capsys):
     """``jobfsm spec --format json``: statuses with kinds and outcomes, edges with events."""
     assert run("spec", "--format", "json") == 0
     spec = json.loads(capsys.readouterr().out)
-    assert list(spec) == ["name", "statuses", "edges", "aliases", "notes"]
+    assert list(spec) == ["schema", "name", "statuses", "edges", "aliases", "notes"]
+    assert spec["schema"] == "jobfsm.spec/1"
     assert [(s["name"], s["kind"], s["outcome"]) for s in spec["statuses"]] == [
         ("notStarted", "initial", None), ("inProgress", "active", None), ("waiting", "active", None),
         ("cancelPending", "active", None), ("completed", "terminal", "success"), ("failed", "terminal", "failure"),
@@ -253,13 +254,15 @@ def test_spec_json(capsys):
     assert (len(edges), set(edges)) == (13, EDGES)
 
 
-@pytest.mark.parametrize("fmt", ["text", "json"])
+@pytest.mark.parametrize("fmt", ["text", "json"], ids=["text", "json"])
 def test_rules(fmt, capsys):
     """``jobfsm rules`` lists every rule id with its default severity, in both formats."""
     assert run("rules", "--format", fmt) == 0
     out = capsys.readouterr().out
     if fmt == "json":
-        pairs = [(r["rule"], r["severity"]) for r in json.loads(out)]
+        doc = json.loads(out)
+        assert doc["schema"] == "jobfsm.rules/1"
+        pairs = [(r["rule"], r["severity"]) for r in doc["rules"]]
     else:
         pairs = [tuple(line.split()[:2]) for line in out.splitlines()]
     assert pairs == list(RULE_SEVERITIES.items())

@@ -255,9 +255,33 @@ def test_jobs_grouped_by_key_in_first_appearance_order(name, job_key):
     bodies = MULTI if job_key == "job" else [_rekey(b, job_key) for b in MULTI]
     data = json.dumps(bodies) if name.endswith(".json") else "".join(json.dumps(b) + "\n" for b in bodies)
     jobs, problems = read(name, data, job_key=job_key)
-    assert problems == []
+    assert issues(problems) == [(name, f"records without the job key {job_key!r} (1 of them) were validated "
+                                       "together as one job")]
     assert [(j.job, j.final, j.polls) for j in jobs] == [
         ("b", "completed", 2), (2, "inProgress", 1), ("a", "completed", 1), (None, "failed", 1)]
+
+
+@pytest.mark.parametrize(("job_key", "problems"), [
+    (None, []),
+    ("job", [("t.jsonl", "no record carries the job key 'job'; the file was validated as one job")]),
+    ("monitorUrl", [("t.jsonl", "no record carries the job key 'monitorUrl'; the file was validated as one job")]),
+], ids=["default-absent", "explicit-default-absent", "explicit-absent"])
+def test_a_job_key_asked_for_but_absent_is_an_input_problem(job_key, problems):
+    """A single-job log needs no key; a key asked for by name that no record carries is reported."""
+    jobs, found_problems = read("t.jsonl", '{"status": "inProgress"}\n{"status": "failed"}\n', job_key=job_key)
+    assert issues(found_problems) == problems
+    assert [(j.job, j.final, j.polls) for j in jobs] == [(None, "failed", 2)]
+
+
+@pytest.mark.parametrize(("data", "fmt"), [
+    (b'{"status": "inProgress"}\n{"status": "failed"}\n', "jsonl"),
+    (b'{\n "status": "inProgress"\n}\n', "json"),
+    (b'  ["inProgress"]', "json"),
+    (b"inProgress\n", "text"),
+], ids=["one-object-per-line", "object-over-lines", "array", "text"])
+def test_sniffing_unknown_extensions(data, fmt):
+    """Without a known extension, an object complete on its first line means JSON Lines, else JSON."""
+    assert detect_format("trace.dat", data) == fmt
 
 
 def test_job_key_that_names_a_body_field():
