@@ -1,0 +1,49 @@
+"""Pins the README: its Python examples run, and its sample outputs are what the command prints."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from jobfsm.cli import main
+
+ROOT = Path(__file__).parent.parent
+README = (ROOT / "README.md").read_text()
+PYTHON = re.findall(r"```python\n(.*?)```", README, re.S)
+SAMPLES = re.findall(r"```(?:text|json)\n\$ jobfsm (.*?)\n(.*?)```", README, re.S)
+
+
+def test_readme_opens_with_the_two_commands() -> None:
+    """The README's first block holds the install-and-run command and the test command that CI runs."""
+    first = re.search(r"```sh\n(.*?)```", README, re.S)
+    assert first is not None
+    lines = first.group(1).splitlines()
+    assert len(lines) == 2
+    assert "pip install ." in lines[0]
+    assert "jobfsm validate examples/" in lines[0]
+    assert "pip install '.[test]'" in lines[1]
+    assert lines[1].endswith("python -m pytest")
+    assert "README.md" in (ROOT / ".ci" / "run").read_text()  # CI runs that very line
+
+
+@pytest.mark.parametrize("code", PYTHON, ids=[f"python-{i}" for i in range(len(PYTHON))])
+def test_python_examples_run(code: str) -> None:
+    """Each Python block of the README runs as written."""
+    exec(compile(code, "README.md", "exec"), {})
+
+
+@pytest.mark.parametrize(("argv", "shown"), SAMPLES, ids=[a for a, _ in SAMPLES])
+def test_sample_outputs_are_real(argv: str, shown: str, capsys: pytest.CaptureFixture[str],
+                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each `$ jobfsm ...` sample in the README is exactly what the command prints."""
+    monkeypatch.chdir(ROOT)
+    main(argv.split())
+    assert capsys.readouterr().out == shown
+
+
+def test_there_are_examples() -> None:
+    """The README has Python examples and command samples to check."""
+    assert len(PYTHON) >= 3
+    assert len(SAMPLES) >= 2
