@@ -25,8 +25,8 @@ from typing import Any
 import msgspec
 
 from jobfsm import LIFECYCLE, Validator
+from jobfsm.inputs import validate_path
 from jobfsm.machine import build_machine
-from jobfsm.readers import validate_path
 
 CHUNK = 1 << 20
 

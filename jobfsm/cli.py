@@ -6,7 +6,9 @@ Exit codes: 0 valid; 1 a violation at the failing severity; 2 a usage or input e
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
+import os
 import sys
 from collections.abc import Sequence
 
@@ -39,16 +41,36 @@ def main(argv: Sequence[str] | None = None) -> int:
         args = _parser().parse_args(argv)
     except SystemExit as exc:  # --help, --version and usage errors: argparse has printed why
         return exc.code if isinstance(exc.code, int) else EXIT_INPUT
+    if sys.stdout is None:
+        print("jobfsm: error: standard output is closed", file=sys.stderr)
+        return EXIT_INPUT
+    if hasattr(sys.stdout, "reconfigure"):
+        sys.stdout.reconfigure(errors="backslashreplace")  # names in traces may not fit the terminal's encoding
     try:
         return int(args.run(args))
     except JobFSMError as exc:
         print(f"jobfsm: error: {exc}", file=sys.stderr)
         return EXIT_INPUT
     except BrokenPipeError:
-        sys.stderr.close()
+        _drop_stdout()
         return EXIT_OK
+    except OSError as exc:
+        print(f"jobfsm: error: cannot write the output: {exc.strerror or exc}", file=sys.stderr)
+        _drop_stdout()
+        return EXIT_INPUT
     except KeyboardInterrupt:
         return 130
+
+
+def _write(text: str) -> None:
+    sys.stdout.write(text + "\n")
+    sys.stdout.flush()
+
+
+def _drop_stdout() -> None:
+    """Point standard output at /dev/null, so that the interpreter's final flush cannot fail again."""
+    with contextlib.suppress(OSError, ValueError, AttributeError):
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -111,12 +133,10 @@ def _options(args: argparse.Namespace) -> Options:
 
 
 def _validate(args: argparse.Namespace) -> int:
-    from jobfsm.readers import validate_path
+    from jobfsm.inputs import validate_path
 
     validator = Validator(_options(args))
     fmt = None if args.input_format == "auto" else args.input_format
-    if args.job_key is not None and not args.job_key.strip():
-        raise OptionsError("--job-key: expected a field name, found an empty string")
     jobs: list[JobReport] = []
     problems: list[InputProblem] = []
     for path in args.paths:
@@ -133,19 +153,21 @@ def _check(args: argparse.Namespace) -> int:
 
 
 def _emit(report: Report, args: argparse.Namespace) -> int:
-    if args.format == "json":
-        print(json.dumps(report.to_dict(), indent=1))
-    else:
-        print(report.text(min_severity=args.fail_on if args.quiet else "info", quiet=args.quiet))
-    if report.input_errors:
-        return EXIT_INPUT
-    return EXIT_OK if report.ok else EXIT_VIOLATIONS
+    code = EXIT_INPUT if report.input_errors else EXIT_OK if report.ok else EXIT_VIOLATIONS
+    try:
+        if args.format == "json":
+            _write(json.dumps(report.to_dict(), indent=1))
+        else:
+            _write(report.text(min_severity=args.fail_on if args.quiet else "info", quiet=args.quiet))
+    except BrokenPipeError:  # the reader left (e.g. `| head`): the verdict still stands
+        _drop_stdout()
+    return code
 
 
 def _spec(args: argparse.Namespace) -> int:
     spec = LIFECYCLE
     if args.format == "json":
-        print(json.dumps({
+        _write(json.dumps({
             "schema": "jobfsm.spec/1",
             "name": spec.name,
             "statuses": [{"name": s.name, "kind": s.kind, "outcome": s.outcome, "meaning": s.meaning}
@@ -167,15 +189,15 @@ def _spec(args: argparse.Namespace) -> int:
     lines += ["", "aliases:"]
     lines += [f"  {a.name:<{width}}  -> {a.target or '(no counterpart)':<16}  {a.note}" for a in spec.aliases]
     lines += ["", "notes:"] + [f"  - {n}" for n in spec.notes]
-    print("\n".join(lines))
+    _write("\n".join(lines))
     return EXIT_OK
 
 
 def _rules(args: argparse.Namespace) -> int:
     if args.format == "json":
-        print(json.dumps({"schema": "jobfsm.rules/1", "rules": [
+        _write(json.dumps({"schema": "jobfsm.rules/1", "rules": [
             {"rule": r.id, "severity": r.severity, "meaning": r.meaning} for r in RULES]}, indent=1))
     else:
         width = max(len(r.id) for r in RULES)
-        print("\n".join(f"{r.id:<{width}}  {r.severity:<7}  {r.meaning}" for r in RULES))
+        _write("\n".join(f"{r.id:<{width}}  {r.severity:<7}  {r.meaning}" for r in RULES))
     return EXIT_OK

@@ -1,34 +1,29 @@
-"""Read trace files into polls: plain text, JSON arrays and JSON Lines, many jobs per file.
+"""Parse trace formats into records: plain text, JSON arrays and JSON Lines.
 
-Readers yield ``(position, record)`` pairs, where the position is a line number and the record is a
-status string, a body mapping, a decoded ``Poll`` or an ``InputProblem``; ``check_records`` groups
-them by job and validates. JSON goes through msgspec: a typed decode does the type checks in C,
-and only records that fail it take the slower generic path that reports what is wrong.
+Readers yield ``(position, record)`` pairs, where the position is a line number (an element index for
+JSON arrays) and the record is a status string, a body mapping, a typed ``Poll`` or an
+``InputProblem``; JSON Lines also yields ``Block``s of consecutive typed polls. JSON goes through
+msgspec: a typed decode does the type and range checks in C, and only records that fail it take the
+generic path, which reports what is wrong.
 """
 
 from __future__ import annotations
 
-import os
 import re
-import sys
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterator
 from functools import lru_cache
-from typing import Annotated, Any, BinaryIO, Literal, NamedTuple
+from typing import Annotated, Any, BinaryIO, NamedTuple
 
 import msgspec
 
-from jobfsm.report import InputProblem, JobReport
-from jobfsm.validation import JobCheck, Validator
+from jobfsm.report import InputProblem
 
-Format = Literal["text", "json", "jsonl"]
-FORMATS: tuple[Format, ...] = ("text", "json", "jsonl")
-EXTENSIONS: dict[str, Format] = {".txt": "text", ".log": "text", ".json": "json", ".jsonl": "jsonl",
-                                 ".ndjson": "jsonl"}
-DEFAULT_JOB_KEY = "job"
 BODY_FIELDS = ("status", "percentageComplete", "resourceId", "resourceLocation", "operation", "statusDescription")
-_CHUNK = 1 << 20
-_BOM = b"\xef\xbb\xbf"
+CHUNK = 1 << 20
+BOM = b"\xef\xbb\xbf"
 Record = tuple[int, Any]
+_DECODE_ERRORS = (msgspec.DecodeError, msgspec.ValidationError, RecursionError)
+_BLANK_LINE = re.compile(rb"(?:^|\n)[ \t\r]*(?:\n|$)")
 
 
 class Block(NamedTuple):
@@ -39,13 +34,8 @@ class Block(NamedTuple):
 
 
 @lru_cache(maxsize=8)
-def poll_type(job_key: str) -> type[msgspec.Struct] | None:
-    """The typed record for fast decoding: any wrong type or range makes msgspec reject it.
-
-    None when the job key names a body field: then every record takes the generic path.
-    """
-    if job_key in BODY_FIELDS:
-        return None
+def poll_type(job_key: str) -> type[msgspec.Struct]:
+    """The typed record for fast decoding: any wrong type or range makes msgspec reject it."""
     progress = Annotated[float, msgspec.Meta(ge=0, le=100)]
     return msgspec.defstruct("Poll", [
         ("status", str),
@@ -58,228 +48,128 @@ def poll_type(job_key: str) -> type[msgspec.Struct] | None:
     ], rename={"job": job_key}, gc=False)
 
 
-def detect_format(path: str, head: bytes) -> Format:
-    """The format named by the extension, else sniffed from the first bytes: ``[`` is JSON, an object
-    complete on its first line is JSON Lines, an object spread over lines is JSON, anything else text."""
-    ext = os.path.splitext(path)[1].lower()
-    if ext in EXTENSIONS:
-        return EXTENSIONS[ext]
-    head = head.removeprefix(_BOM).lstrip()
-    if head[:1] == b"[":
-        return "json"
-    if head[:1] != b"{":
-        return "text"
-    try:
-        msgspec.json.decode(head.split(b"\n", 1)[0])
-    except msgspec.DecodeError:
-        return "json"
-    return "jsonl"
-
-
-def validate_path(path: str, validator: Validator, *, fmt: Format | None = None,
-                  job_key: str | None = None) -> tuple[list[JobReport], list[InputProblem]]:
-    """Validate one file (``-`` for standard input): per-job reports and the input problems met.
-
-    ``job_key`` names the field that tells jobs apart (default ``job``); naming one that no record
-    carries is an input problem, since it would silently validate all the jobs as one.
-    """
-    name = "<stdin>" if path == "-" else path
-    try:
-        stream: BinaryIO = sys.stdin.buffer if path == "-" else open(path, "rb", buffering=_CHUNK)  # noqa: SIM115
-    except OSError as exc:
-        return [], [InputProblem(name, name, f"cannot read: {exc.strerror or exc}")]
-    key, explicit = job_key or DEFAULT_JOB_KEY, job_key is not None
-    try:
-        head = stream.peek(_CHUNK)[:_CHUNK] if hasattr(stream, "peek") else b""
-        fmt = fmt or detect_format(path, head)
-        if fmt == "jsonl":
-            return check_records(read_jsonl(stream, key), validator, name, key, explicit=explicit)
-        data = stream.read()
-    except OSError as exc:
-        return [], [InputProblem(name, name, f"cannot read: {exc.strerror or exc}")]
-    finally:
-        if stream is not sys.stdin.buffer:
-            stream.close()
-    if fmt == "text":
-        return check_records(read_text(data), validator, name, key)
-    records, line_of = read_json(data, key)
-    return check_records(records, validator, name, key, line_of, explicit=explicit)
-
-
-def check_records(records: Iterable[Record | Block], validator: Validator, source: str, job_key: str,
-                  line_of: Callable[[int], int] | None = None, *,
-                  explicit: bool = False) -> tuple[list[JobReport], list[InputProblem]]:
-    """Group records by job (first appearance order) and validate each job on its own.
-
-    Records without the key form one job; when others have it, or when the key was ``explicit``ly
-    asked for and none has it, that is reported as an input problem rather than passed over.
-    """
-    if line_of is None:
-        def locate(pos: int) -> str:
-            return f"{source}:{pos}"
-    else:
-        def locate(pos: int) -> str:
-            return f"{source}:{line_of(pos)}"
-    checks: dict[Any, JobCheck] = {}
-    problems: list[InputProblem] = []
-    poll: Any = poll_type(job_key)
-    part: Any
-    rec: Any
-    for part in records:
-        if part.__class__ is Block:
-            for pos, rec in enumerate(part.polls, part.start):
-                check = checks.get(rec.job)
-                if check is None:
-                    check = checks[rec.job] = validator.job(source, rec.job, locate)
-                check.poll(rec.status, rec.percentageComplete, rec.resourceId, rec.resourceLocation,
-                           rec.operation, pos)
-            continue
-        pos, rec = part
-        if rec.__class__ is poll:
-            check = checks.get(rec.job)
-            if check is None:
-                check = checks[rec.job] = validator.job(source, rec.job, locate)
-            check.poll(rec.status, rec.percentageComplete, rec.resourceId, rec.resourceLocation, rec.operation, pos)
-        elif isinstance(rec, InputProblem):
-            problems.append(InputProblem(source, locate(pos), rec.message))
-        else:
-            key = rec.get(job_key) if isinstance(rec, Mapping) else None
-            if key is not None and (isinstance(key, bool) or not isinstance(key, str | int)):
-                problems.append(InputProblem(source, locate(pos), f"job key {job_key!r} must be a string or an "
-                                                                  f"integer, found {_json_kind(key)}"))
-                continue
-            check = checks.get(key)
-            if check is None:
-                check = checks[key] = validator.job(source, key, locate)
-            check.feed(rec, pos)
-    if not checks and not problems:
-        problems.append(InputProblem(source, source, "no polls found: expected statuses or asyncJobStatus bodies"))
-    elif None in checks and len(checks) > 1:
-        problems.append(InputProblem(source, source, f"records without the job key {job_key!r} "
-                                                     f"({checks[None].polls} of them) were validated together as "
-                                                     f"one job"))
-    elif explicit and list(checks) == [None]:
-        problems.append(InputProblem(source, source, f"no record carries the job key {job_key!r}; the file was "
-                                                     f"validated as one job"))
-    return [c.finish() for c in checks.values()], problems
-
-
-
 def read_text(data: bytes) -> Iterator[Record]:
     """One status per line; ``#`` starts a comment; blank lines are ignored."""
     for lineno, raw in enumerate(data.split(b"\n"), 1):
         try:
             line = raw.decode("utf-8")
         except UnicodeDecodeError as exc:
-            yield lineno, InputProblem(None, "", f"not UTF-8 text (byte {exc.start + 1} of the line)")
+            yield lineno, _problem(f"not UTF-8 text (byte {exc.start + 1} of the line)")
             continue
-        line = line.removeprefix("\ufeff" if lineno == 1 else "").split("#", 1)[0].strip()
+        line = line.lstrip("\ufeff").split("#", 1)[0].strip()  # a BOM may stand inside files joined by cat
         if not line:
             continue
-        if line.split() != [line]:
-            yield lineno, InputProblem(None, "", f"expected one status per line, found {line!r}")
-            continue
-        yield lineno, line
+        if line[0] in "[{\"":
+            yield lineno, _problem(f"expected one status per line, found JSON {_short(line)}; for JSON give the "
+                                   f"file a .json or .jsonl name, or use --input-format")
+        elif line.split() != [line]:
+            yield lineno, _problem(f"expected one status per line, found {_short(line)}")
+        else:
+            yield lineno, line
 
 
 def read_jsonl(stream: BinaryIO, job_key: str) -> Iterator[Record | Block]:
     """JSON Lines, streamed in chunks: a body (or a status string) per line, blank lines ignored."""
-    typed = poll_type(job_key)
+    fast = msgspec.json.Decoder(poll_type(job_key))
     slow = msgspec.json.Decoder()
-    fast = slow if typed is None else msgspec.json.Decoder(typed)
     lineno = 0
-    carry = b""
+    pending: list[bytes] = []  # the start of a line longer than a chunk: joined once, when it ends
     first = True
     while True:
-        chunk = stream.read(_CHUNK)
+        try:
+            chunk = stream.read(CHUNK)
+        except OSError as exc:
+            yield lineno + 1, _problem(f"cannot read further: {exc.strerror or exc}")
+            return
         if first:
-            chunk, first = chunk.removeprefix(_BOM), False
+            chunk, first = chunk.removeprefix(BOM), False
         if not chunk:
             break
-        chunk = carry + chunk
         cut = chunk.rfind(b"\n") + 1
         if cut == 0:
-            carry = chunk
+            pending.append(chunk)
             continue
-        block, carry = chunk[:cut], chunk[cut:]
+        block = b"".join([*pending, chunk[:cut]])
+        pending = [chunk[cut:]]
         yield from _jsonl_block(block, lineno, fast, slow)
         lineno += block.count(b"\n")
-    if carry:
-        yield from _jsonl_block(carry, lineno, fast, slow)
+    rest = b"".join(pending)
+    if rest:
+        yield from _jsonl_block(rest, lineno, fast, slow)
 
 
 def _jsonl_block(block: bytes, lineno: int, fast: msgspec.json.Decoder[Any],
-                slow: msgspec.json.Decoder[Any]) -> Iterator[Record | Block]:
-    lines = block.count(b"\n") + (not block.endswith(b"\n"))
-    try:
-        polls = None if fast is slow else fast.decode_lines(block)
-    except (msgspec.DecodeError, msgspec.ValidationError):
-        polls = None
-    if polls is not None and len(polls) == lines:
-        yield Block(lineno + 1, polls)
-        return
+                 slow: msgspec.json.Decoder[Any]) -> Iterator[Record | Block]:
+    # decode_lines skips blank lines and takes two values on one line: the fast path is only sound when
+    # no line is blank and there is one value per line.
+    if not _BLANK_LINE.search(block):
+        try:
+            polls = fast.decode_lines(block)
+        except _DECODE_ERRORS:
+            polls = None
+        if polls is not None and len(polls) == block.count(b"\n") + (not block.endswith(b"\n")):
+            yield Block(lineno + 1, polls)
+            return
     for n, line in enumerate(block.split(b"\n"), lineno + 1):
         if line.strip():
             yield n, _one_line(line, fast, slow)
 
 
-def _one_line(line: bytes, fast: msgspec.json.Decoder[Any],
-                slow: msgspec.json.Decoder[Any]) -> Any:
-    if fast is not slow:
-        try:
-            return fast.decode(line)
-        except (msgspec.DecodeError, msgspec.ValidationError):
-            pass
+def _one_line(line: bytes, fast: msgspec.json.Decoder[Any], slow: msgspec.json.Decoder[Any]) -> Any:
+    try:
+        return fast.decode(line)
+    except _DECODE_ERRORS:
+        pass
     try:
         value = slow.decode(line)
-    except msgspec.DecodeError as exc:
-        return InputProblem(None, "", f"invalid JSON: {_json_error(exc, line, one_line=True)[1]}")
+    except _DECODE_ERRORS as exc:
+        return _problem(f"invalid JSON: {json_error(exc, line, one_line=True)[1]}")
     if isinstance(value, str | dict):
         return value
-    return InputProblem(None, "", f"expected an asyncJobStatus object or a status string, found {_json_kind(value)}")
+    return _problem(f"expected an asyncJobStatus object or a status string, found {json_kind(value)}")
 
 
 def read_json(data: bytes, job_key: str) -> tuple[list[Record], Callable[[int], int]]:
     """A JSON array of statuses or bodies; positions are element indexes, mapped to lines lazily."""
-    data = data.removeprefix(_BOM)
+    data = data.removeprefix(BOM)
     lines: list[int] = []
 
     def line_of(index: int) -> int:
         if not lines:
-            lines.extend(_element_lines(data))
+            lines.extend(element_lines(data))
         return lines[index] if index < len(lines) else 1
 
     typed: Any = poll_type(job_key)
-    if typed is not None:
-        try:
-            return list(enumerate(msgspec.json.decode(data, type=list[typed | str]))), line_of
-        except (msgspec.DecodeError, msgspec.ValidationError):
-            pass
+    try:
+        return list(enumerate(msgspec.json.decode(data, type=list[typed | str]))), line_of
+    except _DECODE_ERRORS:
+        pass
     if not data.strip():
         return [], line_of
     try:
         value = msgspec.json.decode(data)
-    except msgspec.DecodeError as exc:
-        line, message = _json_error(exc, data)
-        return [(line, InputProblem(None, "", f"invalid JSON: {message}"))], _same
+    except _DECODE_ERRORS as exc:
+        line, message = json_error(exc, data, line_of=line_of)
+        return [(line, _problem(f"invalid JSON: {message}"))], _same
     if not isinstance(value, list):
         hint = " (one body per line is JSON Lines: use .jsonl)" if isinstance(value, dict) else ""
-        return [(1, InputProblem(None, "", f"expected a JSON array of statuses or asyncJobStatus bodies, "
-                                           f"found {_json_kind(value)}{hint}"))], _same
+        return [(1, _problem(f"expected a JSON array of statuses or asyncJobStatus bodies, "
+                             f"found {json_kind(value)}{hint}"))], _same
     out: list[Record] = []
     for i, item in enumerate(value):
         if isinstance(item, str | dict):
             out.append((i, item))
         else:
-            out.append((i, InputProblem(None, "", f"item {i}: expected an asyncJobStatus object or a status "
-                                                  f"string, found {_json_kind(item)}")))
+            out.append((i, _problem(f"item {i}: expected an asyncJobStatus object or a status string, "
+                                    f"found {json_kind(item)}")))
     return out, line_of
 
 
-_TOKEN = re.compile(rb'"(?:[^"\\\n]|\\.)*"|[\[\]{},\n]|[^\s\[\]{},"]+')
+# A string token is unrolled ("[^"\\\n]*(?:\\.[^"\\\n]*)*") so that a long string costs no backtracking.
+_TOKEN = re.compile(rb'"[^"\\\n]*(?:\\.[^"\\\n]*)*"|[\[\]{},\n]|[^\s\[\]{},"]+')
 
 
-def _element_lines(data: bytes) -> list[int]:
+def element_lines(data: bytes) -> list[int]:
     """The line on which each element of a top-level JSON array starts."""
     out: list[int] = []
     line, depth, want = 1, 0, False
@@ -301,24 +191,51 @@ def _element_lines(data: bytes) -> list[int]:
     return out
 
 
-def _same(pos: int) -> int:
-    return pos
-
-
-def _json_error(exc: msgspec.DecodeError, data: bytes, *, one_line: bool = False) -> tuple[int, str]:
+def json_error(exc: BaseException, data: bytes, *, one_line: bool = False,
+               line_of: Callable[[int], int] | None = None) -> tuple[int, str]:
     """The line of a decode error and its message, with the position in lines and columns."""
+    if isinstance(exc, RecursionError):
+        return 1, "nested too deeply"
     text = str(exc).replace("JSON is malformed: ", "")
     m = re.search(r"\(byte (\d+)\)", text)
-    offset = int(m.group(1)) if m else len(data.rstrip())
     if m:
+        offset = int(m.group(1))
         text = text[:m.start()].rstrip()
+        if data[offset:offset + 1] in (b"N", b"I", b"-") and text == "invalid character":
+            text += " (JSON has no NaN or Infinity)"
+    else:
+        try:
+            data.decode("utf-8")
+            offset = len(data.rstrip())
+        except UnicodeDecodeError as bad:
+            offset = bad.start
+        element = re.search(r"at `\$\[(\d+)\]", text)
+        if element and line_of is not None:
+            line = line_of(int(element.group(1)))
+            return line, f"{text} (the item starting at line {line})"
     line = data.count(b"\n", 0, offset) + 1
     col = offset - data.rfind(b"\n", 0, offset)
     return line, text + (f" at column {col}" if one_line else f" at line {line} column {col}")
 
 
-def _json_kind(value: Any) -> str:
+def json_kind(value: Any) -> str:
+    """A JSON value's kind in JSON's words."""
     if value is None:
         return "null"
-    return {bool: "a boolean", int: "a number", float: "a number", str: "a string", list: "an array",
-            dict: "an object"}.get(type(value), type(value).__name__)
+    if isinstance(value, float) or (isinstance(value, int) and not isinstance(value, bool)):
+        return "a number" if isinstance(value, int) or value.is_integer() else f"a non-integer number {value!r}"
+    return {bool: "a boolean", str: "a string", list: "an array", dict: "an object"}.get(type(value),
+                                                                                         type(value).__name__)
+
+
+def _problem(message: str) -> InputProblem:
+    return InputProblem(None, "", message)
+
+
+def _same(pos: int) -> int:
+    return pos
+
+
+def _short(text: str, limit: int = 60) -> str:
+    shown = repr(text)
+    return shown if len(shown) <= limit else f"{shown[:limit - 4]}...{shown[-1]} ({len(text)} characters)"

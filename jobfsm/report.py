@@ -70,7 +70,10 @@ class JobReport:
         where = self.source or "<trace>"
         if self.job is None:
             return where
-        return f"{where} job {self.job}" if isinstance(self.job, str) else f"{where} job {self.job} (a number)"
+        if not isinstance(self.job, str):
+            return f"{where} job {self.job} (a number)"
+        plain = self.job.isprintable() and len(self.job) <= 80 and self.job.strip() == self.job and self.job
+        return f"{where} job {self.job}" if plain else f"{where} job {_short(self.job)}"
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON form."""
@@ -151,6 +154,11 @@ class Report:
         if not self.ok:
             raise TraceViolationError(self, self.text())
         return self
+
+
+def _short(text: str, limit: int = 80) -> str:
+    shown = repr(text)
+    return shown if len(shown) <= limit else f"{shown[:limit - 4]}...{shown[-1]} ({len(text)} characters)"
 
 
 def _count(n: int, noun: str) -> str:

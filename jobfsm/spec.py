@@ -81,8 +81,8 @@ class Spec:
             raise SpecError(self.name, tuple(problems))
         by_name = {s.name: s for s in self.statuses}
         succ = {s.name: tuple(e for e in self.edges if e.source == s.name) for s in self.statuses}
-        folded: dict[str, str | Alias] = {s.name.casefold(): s.name for s in self.statuses}
-        folded.update((a.name.casefold(), a) for a in self.aliases)
+        folded: dict[str, str | Alias] = {s.name.lower(): s.name for s in self.statuses}
+        folded.update((a.name.lower(), a) for a in self.aliases)
         object.__setattr__(self, "_by_name", by_name)
         object.__setattr__(self, "_succ", succ)
         object.__setattr__(self, "_folded", folded)
@@ -164,7 +164,7 @@ class Spec:
         """Map a raw status string to a status: exact, alias, or case-folded."""
         if raw in self._by_name:
             return Resolved(raw, raw)
-        hit = self._folded.get(raw.casefold())
+        hit = self._folded.get(raw.lower()) if raw.isascii() else None  # ASCII folds only: no Unicode look-alikes
         if hit is None:
             return Resolved(raw, None)
         if isinstance(hit, Alias):
@@ -194,7 +194,7 @@ def _problems(spec: Spec) -> list[str]:
         if not isinstance(s.name, str) or not s.name.strip():
             out.append(f"status name {s.name!r} is not a non-empty string")
             continue
-        key = s.name.casefold()
+        key = s.name.lower()
         if key in folded:
             what = "duplicate" if folded[key] == s.name else f"same as {folded[key]!r} but for case:"
             out.append(f"{what} status {s.name!r}")
@@ -229,8 +229,8 @@ def _problems(spec: Spec) -> list[str]:
                        else f"{label}: event {e.event!r} from {e.source!r} already leads to {first!r}")
         seen_edges.setdefault((e.source, e.event), e.dest)
     for a in spec.aliases:
-        if a.name.casefold() in folded:
-            out.append(f"alias {a.name!r} clashes with status {folded[a.name.casefold()]!r}")
+        if a.name.lower() in folded:
+            out.append(f"alias {a.name!r} clashes with status {folded[a.name.lower()]!r}")
         if a.target is not None and a.target not in known:
             out.append(f"alias {a.name!r}: unknown target status {a.target!r}")
     if len(initials) == 1 and not out:

@@ -214,7 +214,8 @@ class JobCheck:
         ``feed_body``, with a short cut for repeats and legal direct changes that need no other check."""
         last = self.last
         if (resource_id is None and resource_location is None and self._report is None
-                and (status == last or status in self._v.quick[last])
+                and ((status == last and (self._done_checked or last not in self._v.tables.success))
+                     or status in self._v.quick[last])
                 and (operation is None or operation == self._operation or self._operation is None)
                 and (progress is None or self._progress is None or progress >= self._progress)):
             self.last = status
@@ -366,8 +367,8 @@ class JobCheck:
             self._resource = rid
 
     def _bad_field(self, name: str, expected: str, value: Any, at: int) -> None:
-        self._emit("invalid-field", self.polls, at, None,
-                   f"field {name!r} must be {expected}, found {_kind(value)} {_short(value)}")
+        found = _kind(value) if value is None else f"{_kind(value)} {_short(value)}"
+        self._emit("invalid-field", self.polls, at, None, f"field {name!r} must be {expected}, found {found}")
 
     def _emit(self, rule: str, index: int | None, at: int, to: str | None, message: str,
               frm: str | None = _MISSING) -> None:
@@ -424,6 +425,5 @@ def _short(value: Any, limit: int = 60) -> str:
 
 
 def _num(x: float) -> str:
-    if isinstance(x, float) and not math.isfinite(x):
-        return str(x)
-    return f"{x:g}"
+    short = f"{x:g}"
+    return short if math.isfinite(x) and float(short) == x else repr(x)

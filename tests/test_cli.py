@@ -98,12 +98,14 @@ def test_valid_text_report(capsys):
 
 
 @pytest.mark.parametrize(("path", "reason"), [
-    ("missing.txt", "No such file or directory"), ("dir", "Is a directory"),
-], ids=["missing-file", "directory"])
+    ("missing.txt", "cannot read: No such file or directory"),
+    ("dir", "is a directory; pass the trace files in it (e.g. dir/*.json)"),
+    ("/dev/zero", "is a device, not a trace file"),
+], ids=["missing-file", "directory", "device"])
 def test_unreadable_path_is_an_input_error(path, reason, capsys):
-    """A path that cannot be read is reported as an input error, exit 2."""
+    """A path that cannot be read as a trace is reported as an input error, exit 2."""
     assert run("validate", path) == 2
-    assert capsys.readouterr().out == (f"{path}: input error: cannot read: {reason}\n"
+    assert capsys.readouterr().out == (f"{path}: input error: {reason}\n"
                                        "FAILED: 0 jobs, 0 failed, 0 polls; 0 errors, 0 warnings, 0 infos, "
                                        "1 input error (sampled mode)\n")
 

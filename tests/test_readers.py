@@ -6,7 +6,8 @@ import json
 
 import pytest
 
-from jobfsm.readers import detect_format, validate_path
+from jobfsm.errors import OptionsError
+from jobfsm.inputs import detect_format, validate_path
 from jobfsm.validation import Validator
 
 NO_POLLS = "no polls found: expected statuses or asyncJobStatus bodies"
@@ -284,14 +285,21 @@ def test_sniffing_unknown_extensions(data, fmt):
     assert detect_format("trace.dat", data) == fmt
 
 
-def test_job_key_that_names_a_body_field():
-    """A job key may be a field of the body itself, such as ``operation``."""
-    data = ('{"operation": "ItemCopy", "status": "notStarted"}\n'
-            '{"operation": "DownloadUrl", "status": "completed", "resourceId": "r"}\n'
-            '{"operation": "ItemCopy", "status": "inProgress"}\n')
-    jobs, problems = read("t.jsonl", data, job_key="operation")
-    assert problems == []
-    assert [(j.job, j.final, j.polls) for j in jobs] == [("ItemCopy", "inProgress", 2), ("DownloadUrl", "completed", 1)]
+@pytest.mark.parametrize("job_key", ["status", "operation", "percentageComplete", "resourceId"])
+def test_job_key_that_names_a_body_field_is_refused(job_key):
+    """Grouping by a field being validated would split one trace and hide its violations: refused."""
+    with pytest.raises(OptionsError) as info:
+        read("t.jsonl", '{"status": "completed"}\n{"status": "inProgress"}\n', job_key=job_key)
+    assert str(info.value) == (f"job key {job_key!r} is a field of the body being validated; name the field "
+                               "that identifies the job (e.g. job, jobId, monitorUrl)")
+
+
+@pytest.mark.parametrize("job_key", ["", "  "], ids=["empty", "blank"])
+def test_blank_job_key_is_refused(job_key):
+    """A blank job key is a usage error."""
+    with pytest.raises(OptionsError) as info:
+        read("t.jsonl", '{"status": "completed"}\n', job_key=job_key)
+    assert str(info.value) == "job key: expected a field name, found an empty string"
 
 
 def test_job_key_that_is_an_object_is_an_input_problem():

@@ -1,0 +1,209 @@
+"""Validate files and standard input: open them safely, sniff the format, group records into jobs."""
+
+from __future__ import annotations
+
+import os
+import stat
+import sys
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any, BinaryIO, Literal
+
+from jobfsm.errors import InputError, OptionsError
+from jobfsm.readers import (
+    BODY_FIELDS,
+    BOM,
+    CHUNK,
+    Block,
+    Record,
+    json_kind,
+    poll_type,
+    read_json,
+    read_jsonl,
+    read_text,
+)
+from jobfsm.report import InputProblem, JobReport
+from jobfsm.validation import JobCheck, Validator
+
+Format = Literal["text", "json", "jsonl"]
+FORMATS: tuple[Format, ...] = ("text", "json", "jsonl")
+EXTENSIONS: dict[str, Format] = {".txt": "text", ".log": "text", ".json": "json", ".jsonl": "jsonl",
+                                 ".ndjson": "jsonl"}
+DEFAULT_JOB_KEY = "job"
+
+
+def validate_path(path: str, validator: Validator, *, fmt: Format | None = None,
+                  job_key: str | None = None) -> tuple[list[JobReport], list[InputProblem]]:
+    """Validate one file (``-`` for standard input): per-job reports and the input problems met.
+
+    ``job_key`` names the field that tells jobs apart (default ``job``); naming one that no record
+    carries is an input problem, since it would silently validate all the jobs as one.
+    """
+    key = check_job_key(job_key)
+    name = "<stdin>" if path == "-" else path
+    try:
+        stream = open_source(path)
+    except InputError as exc:
+        return [], [InputProblem(name, name, exc.detail)]
+    try:
+        if fmt is None:
+            head, stream = sniff(stream)
+            fmt = detect_format(path, head)
+        if fmt == "jsonl":
+            return check_records(read_jsonl(stream, key), validator, name, key, explicit=job_key is not None)
+        data = stream.read()
+    except OSError as exc:
+        return [], [InputProblem(name, name, f"cannot read: {exc.strerror or exc}")]
+    finally:
+        if path != "-":
+            stream.close()
+    if fmt == "text":
+        return check_records(read_text(data), validator, name, key)
+    records, line_of = read_json(data, key)
+    return check_records(records, validator, name, key, line_of, explicit=job_key is not None)
+
+
+def check_job_key(job_key: str | None) -> str:
+    """The job key to use; a blank one, or one naming a body field, would hide violations."""
+    if job_key is None:
+        return DEFAULT_JOB_KEY
+    if not job_key.strip():
+        raise OptionsError("job key: expected a field name, found an empty string")
+    if job_key in BODY_FIELDS:
+        raise OptionsError(f"job key {job_key!r} is a field of the body being validated; name the field that "
+                           f"identifies the job (e.g. job, jobId, monitorUrl)")
+    return job_key
+
+
+def open_source(path: str) -> BinaryIO:
+    """Open a trace for reading; directories, devices and closed standard input are input errors.
+
+    FIFOs are opened without waiting for a writer, so a FIFO nobody writes to reads as empty.
+    """
+    if path == "-":
+        if sys.stdin is None:
+            raise InputError("<stdin>", "standard input is closed")
+        return sys.stdin.buffer
+    try:
+        mode = os.stat(path).st_mode
+        if stat.S_ISDIR(mode):
+            raise InputError(path, f"is a directory; pass the trace files in it (e.g. {path}/*.json)")
+        if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+            raise InputError(path, "is a device, not a trace file")
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+        if hasattr(os, "set_blocking"):
+            os.set_blocking(fd, True)
+        return open(fd, "rb", buffering=CHUNK)
+    except OSError as exc:
+        raise InputError(path, f"cannot read: {exc.strerror or exc}") from None
+
+
+class _Prefixed:
+    """A stream whose first bytes were already read for sniffing."""
+
+    def __init__(self, head: bytes, rest: BinaryIO) -> None:
+        self._head, self._rest = head, rest
+
+    def read(self, n: int = -1) -> bytes:
+        head, self._head = self._head, b""
+        if n < 0:
+            return head + self._rest.read()
+        if head:
+            return head
+        return self._rest.read(n)
+
+    def close(self) -> None:
+        self._rest.close()
+
+
+def sniff(stream: BinaryIO) -> tuple[bytes, BinaryIO]:
+    """Read enough to sniff the format: up to the end of the first line holding more than white space,
+    or 1 MiB, or the end; return those bytes and a stream that still yields them first."""
+    head = b""
+    read1 = getattr(stream, "read1", stream.read)
+    while len(head) < CHUNK:
+        more = read1(CHUNK)
+        if not more:
+            break
+        head += more
+        body = head.removeprefix(BOM).lstrip()
+        if body and b"\n" in body:
+            break
+    return head, _Prefixed(head, stream)  # type: ignore[return-value]
+
+
+def detect_format(path: str, head: bytes) -> Format:
+    """The format named by the extension, else sniffed from the first bytes: ``[`` is JSON, an object
+    complete on its first line is JSON Lines, an object spread over lines is JSON, anything else text."""
+    ext = os.path.splitext(path)[1].lower()
+    if ext in EXTENSIONS:
+        return EXTENSIONS[ext]
+    head = head.removeprefix(BOM).lstrip()
+    if head[:1] == b"[":
+        return "json"
+    if head[:1] != b"{":
+        return "text"
+    import msgspec
+
+    try:
+        msgspec.json.decode(head.split(b"\n", 1)[0])
+    except (msgspec.DecodeError, RecursionError):
+        return "json"
+    return "jsonl"
+
+
+def check_records(records: Iterable[Record | Block], validator: Validator, source: str, job_key: str,
+                  line_of: Callable[[int], int] | None = None, *,
+                  explicit: bool = False) -> tuple[list[JobReport], list[InputProblem]]:
+    """Group records by job (first appearance order) and validate each job on its own.
+
+    Records without the key form one job; when others have it, or when the key was ``explicit``ly
+    asked for and none has it, that is reported as an input problem rather than passed over.
+    """
+    if line_of is None:
+        def locate(pos: int) -> str:
+            return f"{source}:{pos}"
+    else:
+        def locate(pos: int) -> str:
+            return f"{source}:{line_of(pos)}"
+    checks: dict[Any, JobCheck] = {}
+    problems: list[InputProblem] = []
+    poll: Any = poll_type(job_key)
+    part: Any
+    rec: Any
+    for part in records:
+        if part.__class__ is Block:
+            for pos, rec in enumerate(part.polls, part.start):
+                check = checks.get(rec.job)
+                if check is None:
+                    check = checks[rec.job] = JobCheck(validator, source, rec.job, locate)
+                check.poll(rec.status, rec.percentageComplete, rec.resourceId, rec.resourceLocation,
+                           rec.operation, pos)
+            continue
+        pos, rec = part
+        if rec.__class__ is poll:
+            check = checks.get(rec.job)
+            if check is None:
+                check = checks[rec.job] = JobCheck(validator, source, rec.job, locate)
+            check.poll(rec.status, rec.percentageComplete, rec.resourceId, rec.resourceLocation, rec.operation, pos)
+        elif isinstance(rec, InputProblem):
+            problems.append(InputProblem(source, locate(pos), rec.message))
+        else:
+            key = rec.get(job_key) if isinstance(rec, Mapping) else None
+            if key is not None and (isinstance(key, bool) or not isinstance(key, str | int)):
+                problems.append(InputProblem(source, locate(pos), f"job key {job_key!r} must be a string or an "
+                                                                  f"integer, found {json_kind(key)}"))
+                continue
+            check = checks.get(key)
+            if check is None:
+                check = checks[key] = JobCheck(validator, source, key, locate)
+            check.feed(rec, pos)
+    if not checks and not problems:
+        problems.append(InputProblem(source, source, "no polls found: expected statuses or asyncJobStatus bodies"))
+    elif None in checks and len(checks) > 1:
+        problems.append(InputProblem(source, source, f"records without the job key {job_key!r} "
+                                                     f"({checks[None].polls} of them) were validated together as "
+                                                     f"one job"))
+    elif explicit and list(checks) == [None]:
+        problems.append(InputProblem(source, source, f"no record carries the job key {job_key!r}; the file was "
+                                                     f"validated as one job"))
+    return [c.finish() for c in checks.values()], problems
