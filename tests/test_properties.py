@@ -7,7 +7,7 @@ from typing import Any
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from jobfsm import LIFECYCLE, validate
+from jobfsm import LIFECYCLE, Options, Validator, validate
 
 NAMES = LIFECYCLE.names
 ERRORS = {"illegal-transition", "left-terminal"}
@@ -90,3 +90,38 @@ def test_a_single_corrupted_step_is_reported_at_its_index(mode: str, data: st.Da
     assert errors[0].index == i
     assert errors[0].rule == ("left-terminal" if LIFECYCLE.is_terminal(walk[i - 1]) else "illegal-transition")
     assert (errors[0].from_status, errors[0].to_status) == (walk[i - 1], bad)
+
+
+RAW_STATUSES = [*NAMES, "Completed", "INPROGRESS", "running", "succeeded", "deletePending", "mystery", ""]
+BODIES = st.fixed_dictionaries({"status": st.sampled_from(RAW_STATUSES)}, optional={
+    "percentageComplete": st.one_of(st.none(), st.integers(0, 100), st.floats(0, 100)),
+    "resourceId": st.sampled_from([None, "", "A", "B"]),
+    "resourceLocation": st.sampled_from([None, "", "https://x/items/1"]),
+    "operation": st.sampled_from([None, "ItemCopy", "DownloadUrl"]),
+})
+ITEMS = st.lists(st.one_of(st.sampled_from(RAW_STATUSES), BODIES), max_size=25)
+
+
+def _violations(check: Any) -> list[Any]:
+    return list(check.finish().violations)
+
+
+@settings(max_examples=500)
+@given(ITEMS, st.sampled_from(["strict", "sampled"]), st.booleans())
+def test_fast_paths_agree_with_the_general_path(items: list[Any], mode: str, complete: bool) -> None:
+    """feed_many and poll (the short cuts) report exactly what feed reports, poll by poll."""
+    validator = Validator(Options(mode, complete))  # type: ignore[arg-type]
+    general, fast = validator.job(), validator.job()
+    for item in items:
+        general.feed(item)
+    for pos, item in enumerate(items):
+        if isinstance(item, str):
+            fast.feed(item)
+        else:
+            fast.poll(item["status"], item.get("percentageComplete"), item.get("resourceId"),
+                      item.get("resourceLocation"), item.get("operation"), pos)
+    assert _violations(fast) == _violations(general)
+    if all(isinstance(i, str) for i in items):
+        many = validator.job()
+        many.feed_many(items)
+        assert _violations(many) == _violations(general)

@@ -322,3 +322,92 @@ def test_no_polls_found(name, data):
     """A file without a single poll is one input problem located at the file."""
     jobs, problems = read(name, data)
     assert (jobs, issues(problems)) == ([], [(name, NO_POLLS)])
+
+
+def _deep(depth):
+    return '{"status": "completed", "resourceId": "r", "extra": ' + "[" * depth + "]" * depth + "}"
+
+
+@pytest.mark.parametrize(("name", "data", "where"), [
+    ("t.jsonl", '{"status": "notStarted"}\n' + _deep(100_000) + '\n{"status": "bogus"}\n', "t.jsonl:2"),
+    ("t.json", "[" + _deep(100_000) + "]", "t.json:1"),
+], ids=["jsonl", "json"])
+def test_deep_nesting_is_an_input_problem(name, data, where):
+    """JSON nested 100,000 deep is one input problem, never a RecursionError; other lines still count."""
+    jobs, problems = read(name, data)
+    assert issues(problems) == [(where, "invalid JSON: nested too deeply")]
+    if name.endswith(".jsonl"):
+        assert found(jobs) == [("t.jsonl:3", "unknown-status"), ("t.jsonl:3", "unterminated")]
+
+
+def test_several_values_on_one_line_are_malformed_even_beside_blank_lines():
+    """Two objects on one line are an input problem at that line, and later line numbers stay right."""
+    data = '{"status": "completed", "resourceId": "r"}{"status": "inProgress"}\n\n{"status": "failed"}\n'
+    jobs, problems = read("t.jsonl", data)
+    assert issues(problems) == [("t.jsonl:1", "invalid JSON: trailing characters at column 44")]
+    assert [(j.final, j.polls) for j in jobs] == [("failed", 1)]
+
+
+def test_json_in_a_text_file_is_an_input_problem():
+    """A text trace holding JSON says so instead of reading brackets as unknown statuses."""
+    jobs, problems = read("t.log", '["notStarted",\n"completed"]\n')
+    hint = "; for JSON give the file a .json or .jsonl name, or use --input-format"
+    assert issues(problems) == [("t.log:1", "expected one status per line, found JSON '[\"notStarted\",'" + hint),
+                                ("t.log:2", "expected one status per line, found JSON '\"completed\"]'" + hint)]
+    assert jobs == []
+
+
+def test_long_text_line_is_shortened_in_the_message():
+    """A 1 MB line with spaces is reported with a shortened excerpt and its length."""
+    _, problems = read("t.txt", "notStarted\n" + "a " * 500_000 + "\ncompleted\n")
+    (problem,) = problems
+    assert problem.location == "t.txt:2"
+    assert problem.message == ("expected one status per line, found 'a a a a a a a a a a a a a a a a a a a a a a a "
+                               "a a a a a...' (999999 characters)")
+
+
+def test_bom_inside_a_text_file_is_ignored():
+    """Files joined with cat carry a BOM mid-file; it does not turn a status into an unknown one."""
+    jobs, problems = read("t.txt", "\ufeffcompleted\n\ufeffinProgress\n".encode())
+    assert problems == []
+    assert found(jobs) == [("t.txt:2", "left-terminal"), ("t.txt:2", "unterminated")]
+
+
+@pytest.mark.parametrize(("name", "data", "expected"), [
+    ("t.json", b'[\n "notStarted",\n "\xe9",\n "completed"\n]',
+     ("t.json:3", "invalid JSON: Invalid UTF-8 encoded string at line 3 column 3")),
+    ("t.json", b'[\n"notStarted",\n{"status": "inProgress",\n\n "percentageComplete": 1e400}\n]',
+     ("t.json:3", "invalid JSON: Number out of range - at `$[1][...]` (the item starting at line 3)")),
+    ("t.json", b'["notStarted", NaN]', ("t.json:1", "invalid JSON: invalid character (JSON has no NaN or Infinity) "
+                                                    "at line 1 column 16")),
+    ("t.jsonl", b'{"status": "inProgress"}\n{"status":"\xe9"}\n',
+     ("t.jsonl:2", "invalid JSON: Invalid UTF-8 encoded string at column 12")),
+], ids=["utf8-in-array", "number-out-of-range", "nan", "utf8-in-line"])
+def test_errors_without_a_byte_offset_are_still_located(name, data, expected):
+    """Decode errors that carry no position are located by the bad byte or by the item's line."""
+    _, problems = read(name, data)
+    assert issues(problems) == [expected]
+
+
+def test_job_key_with_a_fraction_says_so():
+    """A job key 1.5 is not 'a number' in general but a non-integer one."""
+    _, problems = read("t.jsonl", '{"job": 1.5, "status": "failed"}\n')
+    assert issues(problems) == [("t.jsonl:1", "job key 'job' must be a string or an integer, found a non-integer "
+                                              "number 1.5")]
+
+
+def test_job_keys_cannot_forge_report_lines(tmp_path):
+    """Job keys with newlines or control characters are shown escaped on one line; numbers are marked."""
+    data = ('{"job": "a\\nb: ok (final completed, 1 poll)\\nFAKE", "status": "failed"}\n'
+            '{"job": 1, "status": "failed"}\n{"job": "1", "status": "failed"}\n')
+    jobs, _ = read("t.jsonl", data)
+    assert [j.name for j in jobs] == ["t.jsonl job 'a\\nb: ok (final completed, 1 poll)\\nFAKE'",
+                                      "t.jsonl job 1 (a number)", "t.jsonl job 1"]
+
+
+def test_element_lines_on_a_long_string_is_linear():
+    """Locating elements after a 20 MB string takes one pass, not a backtracking stack per character."""
+    from jobfsm.readers import element_lines
+
+    data = b'[\n"notStarted",\n{"status": "completed", "statusDescription": "' + b"x" * (20 << 20) + b'"},\n"failed"\n]'
+    assert element_lines(data) == [2, 3, 4]

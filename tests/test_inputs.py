@@ -1,0 +1,89 @@
+"""Pins jobfsm.inputs: what may be opened, format sniffing on files and pipes, the command's output edges."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from jobfsm import Validator
+from jobfsm.inputs import validate_path
+
+RUN = [sys.executable, "-m", "jobfsm"]
+EXAMPLES = Path(__file__).parent.parent / "examples"
+
+
+def jobfsm(*args: str, stdin: bytes | None = None, **kwargs: object) -> subprocess.CompletedProcess[str]:
+    """Run the real command with a time limit, so that a hang fails the test instead of stalling it."""
+    return subprocess.run([*RUN, *args], input=stdin.decode() if stdin is not None else None, capture_output=True,
+                          text=True, timeout=60, **kwargs)  # type: ignore[call-overload, no-any-return]
+
+
+def test_fifo_without_writer_reads_as_empty(tmp_path: Path) -> None:
+    """A named pipe nobody writes to is reported as empty at once, and the next file is still validated."""
+    fifo = tmp_path / "fifo"
+    os.mkfifo(fifo)
+    done = jobfsm("validate", str(fifo), str(EXAMPLES / "legal.json"))
+    assert done.returncode == 2
+    assert f"{fifo}: input error: no polls found: expected statuses or asyncJobStatus bodies" in done.stdout
+    assert "legal.json: ok (final completed, 4 polls)" in done.stdout
+
+
+def test_closed_stdin_is_an_input_error() -> None:
+    """`-` with standard input closed is one input error; the other files are still validated."""
+    done = subprocess.run([*RUN, "validate", "-", str(EXAMPLES / "legal.json")], stdin=subprocess.DEVNULL,
+                          capture_output=True, text=True, timeout=60, preexec_fn=lambda: os.close(0))
+    assert done.returncode == 2
+    assert done.stdout.splitlines()[0] == "<stdin>: input error: standard input is closed"
+    assert done.stderr == ""
+
+
+def test_full_output_device_is_one_line_error() -> None:
+    """Writing the report to a full device fails with one line on standard error, exit 2."""
+    with open("/dev/full", "w") as full:
+        done = subprocess.run([*RUN, "validate", str(EXAMPLES / "legal.json")], stdout=full, stderr=subprocess.PIPE,
+                              text=True, timeout=60)
+    assert (done.returncode, done.stderr) == (2, "jobfsm: error: cannot write the output: No space left on device\n")
+
+
+def test_broken_pipe_keeps_the_verdict() -> None:
+    """A reader that leaves early (`| head -1`) does not turn a failing verdict into success."""
+    done = subprocess.run(f"{' '.join(RUN)} validate {EXAMPLES}/illegal.json {EXAMPLES}/statuses.txt | head -c 10; "
+                          "exit ${PIPESTATUS[0]}", shell=True, executable="/bin/bash", capture_output=True,
+                          text=True, timeout=60)
+    assert (done.returncode, done.stderr) == (1, "")
+
+
+def test_output_in_a_narrow_encoding_escapes() -> None:
+    """Names that the output encoding cannot show are escaped, not a UnicodeEncodeError."""
+    done = jobfsm("check", "inProgress", "fértig", env={**os.environ, "PYTHONIOENCODING": "ascii"})
+    assert done.returncode == 0
+    assert "unknown status 'f\\xe9rtig'" in done.stdout
+
+
+@pytest.mark.parametrize("lead", [b"", b"\n" * 70, b" " * 5000], ids=["none", "70-newlines", "5000-spaces"])
+def test_stdin_is_sniffed_from_a_whole_first_line(lead: bytes) -> None:
+    """Standard input is sniffed from its first non-blank line, however much white space comes first."""
+    done = jobfsm("validate", "-", stdin=lead + b'["completed",\n"inProgress"]\n')
+    assert done.returncode == 1
+    assert "left-terminal" in done.stdout
+
+
+def test_stdin_sniffing_waits_for_slow_writers() -> None:
+    """A pipe that delivers its first byte early and the rest later gets the same verdict."""
+    done = subprocess.run(f"(printf ' '; sleep 1; printf '[\"completed\",\"inProgress\"]\\n') | {' '.join(RUN)} "
+                          "validate -", shell=True, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 1
+    assert "left-terminal" in done.stdout
+
+
+def test_sniffed_file_with_leading_blank_lines(tmp_path: Path) -> None:
+    """A JSON array after many blank lines in a file of unknown extension is still read as JSON."""
+    path = tmp_path / "trace.out"
+    path.write_bytes(b"\n" * 70 + b'["completed",\n"inProgress"]\n')
+    jobs, problems = validate_path(str(path), Validator())
+    assert problems == []
+    assert [(v.rule, v.location) for j in jobs for v in j.violations][0] == ("left-terminal", f"{path}:72")
