@@ -86,4 +86,4 @@ def test_sniffed_file_with_leading_blank_lines(tmp_path: Path) -> None:
     path.write_bytes(b"\n" * 70 + b'["completed",\n"inProgress"]\n')
     jobs, problems = validate_path(str(path), Validator())
     assert problems == []
-    assert [(v.rule, v.location) for j in jobs for v in j.violations][0] == ("left-terminal", f"{path}:72")
+    assert next((v.rule, v.location) for j in jobs for v in j.violations) == ("left-terminal", f"{path}:72")
