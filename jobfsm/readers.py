@@ -23,7 +23,7 @@ CHUNK = 1 << 20
 BOM = b"\xef\xbb\xbf"
 Record = tuple[int, Any]
 _DECODE_ERRORS = (msgspec.DecodeError, msgspec.ValidationError, RecursionError)
-_BLANK_LINE = re.compile(rb"(?:^|\n)[ \t\r]*(?:\n|$)")
+_BLANK_LINE = re.compile(rb"\n[ \t\r]*\n")  # a literal first byte keeps the scan fast
 
 
 class Block(NamedTuple):
@@ -102,7 +102,9 @@ def _jsonl_block(block: bytes, lineno: int, fast: msgspec.json.Decoder[Any],
                  slow: msgspec.json.Decoder[Any]) -> Iterator[Record | Block]:
     # decode_lines skips blank lines and takes two values on one line: the fast path is only sound when
     # no line is blank and there is one value per line.
-    if not _BLANK_LINE.search(block):
+    first_end = block.find(b"\n") + 1 or len(block)
+    last_start = block.rfind(b"\n", 0, len(block) - 1) + 1
+    if not (_BLANK_LINE.search(block) or not block[:first_end].strip() or not block[last_start:].strip()):
         try:
             polls = fast.decode_lines(block)
         except _DECODE_ERRORS:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from jobfsm.errors import TraceViolationError
 from jobfsm.rules import RANK
@@ -12,13 +12,15 @@ from jobfsm.rules import RANK
 SCHEMA = "jobfsm.report/1"
 
 
-@dataclass(frozen=True, slots=True)
-class Violation:
-    """One broken rule at one poll (``index`` None for a job with no poll at all)."""
+class Violation(NamedTuple):
+    """One broken rule at one poll (``index`` None for a job with no poll at all).
+
+    Immutable; a NamedTuple rather than a frozen dataclass because logs make millions of them.
+    """
 
     rule: str
     severity: str
-    index: int | None
+    index: int | None  # type: ignore[assignment]  # the poll index; shadowing tuple.index is intended
     location: str
     from_status: str | None
     to_status: str | None
@@ -53,9 +55,11 @@ class InputProblem:
         return f"{self.location}: input error: {self.message}"
 
 
-@dataclass(frozen=True, slots=True)
-class JobReport:
-    """The verdict on one job: ``ok`` is False when a violation is at or above the failing severity."""
+class JobReport(NamedTuple):
+    """The verdict on one job: ``ok`` is False when a violation is at or above the failing severity.
+
+    Immutable; a NamedTuple for the same reason as ``Violation``: one per job of a large log.
+    """
 
     source: str | None
     job: str | int | None
