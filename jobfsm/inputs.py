@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import gc
 import os
 import stat
 import sys
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from typing import Any, BinaryIO, Literal
 
 from jobfsm.errors import InputError, OptionsError
@@ -167,6 +169,24 @@ def check_records(records: Iterable[Record | Block], validator: Validator, sourc
             return f"{source}:{line_of(pos)}"
     checks: dict[Any, JobCheck] = {}
     problems: list[InputProblem] = []
+    with _collector_paused():
+        _group(records, checks, problems, validator, source, job_key, locate)
+        reports = [c.finish() for c in checks.values()]
+    if not checks and not problems:
+        problems.append(InputProblem(source, source, "no polls found: expected statuses or asyncJobStatus bodies"))
+    elif None in checks and len(checks) > 1:
+        problems.append(InputProblem(source, source, f"records without the job key {job_key!r} "
+                                                     f"({checks[None].polls} of them) were validated together as "
+                                                     f"one job"))
+    elif explicit and list(checks) == [None]:
+        problems.append(InputProblem(source, source, f"no record carries the job key {job_key!r}; the file was "
+                                                     f"validated as one job"))
+    return reports, problems
+
+
+def _group(records: Iterable[Record | Block], checks: dict[Any, JobCheck], problems: list[InputProblem],
+           validator: Validator, source: str, job_key: str, locate: Callable[[int], str]) -> None:
+    """The hot loop: feed each record to its job's check, typed polls through the short cut."""
     poll: Any = poll_type(job_key)
     part: Any
     rec: Any
@@ -197,13 +217,16 @@ def check_records(records: Iterable[Record | Block], validator: Validator, sourc
             if check is None:
                 check = checks[key] = JobCheck(validator, source, key, locate)
             check.feed(rec, pos)
-    if not checks and not problems:
-        problems.append(InputProblem(source, source, "no polls found: expected statuses or asyncJobStatus bodies"))
-    elif None in checks and len(checks) > 1:
-        problems.append(InputProblem(source, source, f"records without the job key {job_key!r} "
-                                                     f"({checks[None].polls} of them) were validated together as "
-                                                     f"one job"))
-    elif explicit and list(checks) == [None]:
-        problems.append(InputProblem(source, source, f"no record carries the job key {job_key!r}; the file was "
-                                                     f"validated as one job"))
-    return [c.finish() for c in checks.values()], problems
+
+
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Job states hold no reference cycles, so the cyclic collector's passes over the growing set of
+    them are wasted work; pause it while a log is read (reference counting still frees everything)."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()

@@ -80,11 +80,9 @@ class Validator:
         self.complete = self.options.complete
         # statuses a body poll may move to with no check beyond the fast path's own
         quick: dict[str | None, frozenset[str]] = {
-            a: frozenset(b for b, step in row.items()
-                         if step is None and (a, b) not in self.resets and b not in self.tables.success)
+            a: frozenset(b for b, step in row.items() if step is None and (a, b) not in self.resets)
             for a, row in self.steps.items()}
-        quick[None] = frozenset(n for n in spec.names if n not in self.tables.success
-                                and (not self.complete or n == spec.initial))
+        quick[None] = frozenset(n for n in spec.names if not self.complete or n == spec.initial)
         self.quick = quick
         self.terminals_text = ", ".join(spec.terminals)
         self._resolved: dict[str, tuple[str | None, tuple[tuple[str, str], ...]]] = {}
@@ -213,14 +211,27 @@ class JobCheck:
         """A body whose fields are already type- and range-checked (the JSON fast path); same verdicts as
         ``feed_body``, with a short cut for repeats and legal direct changes that need no other check."""
         last = self.last
-        if (resource_id is None and resource_location is None and self._report is None
-                and ((status == last and (self._done_checked or last not in self._v.tables.success))
-                     or status in self._v.quick[last])
+        if (self._report is None and (status == last or status in self._v.quick[last])
                 and (operation is None or operation == self._operation or self._operation is None)
                 and (progress is None or self._progress is None or progress >= self._progress)):
+            referenced = self._referenced
+            if resource_id is not None or resource_location is not None:
+                if (resource_id == "" or resource_location == ""
+                        or (resource_id is not None and self._resource is not None and resource_id != self._resource)):
+                    self.observe(status, progress, resource_id, resource_location, operation, pos=pos, body=True)
+                    return
+                referenced = True
+            if not self._done_checked and status in self._v.tables.success:
+                if not referenced:
+                    self.observe(status, progress, resource_id, resource_location, operation, pos=pos, body=True)
+                    return
+                self._done_checked = True
             self.last = status
             if progress is not None:
                 self._progress = progress
+            if resource_id is not None:
+                self._resource = resource_id
+            self._referenced = referenced
             if operation is not None:
                 self._operation = operation
             self._last_pos = pos
