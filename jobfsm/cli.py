@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from jobfsm import __version__
 from jobfsm.errors import JobFSMError, OptionsError
 from jobfsm.lifecycle import LIFECYCLE
+from jobfsm.render import BACKENDS, DIRECTIONS, IMAGE_FORMATS
 from jobfsm.report import InputProblem, JobReport, Report
 from jobfsm.rules import RULES, SEVERITIES
 from jobfsm.validation import LEVELS, MODES, Options, Validator
@@ -30,6 +31,10 @@ examples:
   jobfsm check notStarted inProgress completed
   jobfsm spec
   jobfsm rules
+  jobfsm render --format svg -o lifecycle.svg
+  jobfsm render --format mermaid --trace examples/illegal.json
+  jobfsm render --check diagrams/
+  jobfsm docs -o LIFECYCLE.md
 
 exit codes: 0 valid, 1 violations at the failing severity, 2 usage or input error
 """
@@ -105,6 +110,33 @@ def _parser() -> argparse.ArgumentParser:
     rules = sub.add_parser("rules", help="print the rule ids with their default severities")
     rules.add_argument("--format", choices=("text", "json"), default="text")
     rules.set_defaults(run=_rules)
+
+    ren = sub.add_parser("render", help="draw the lifecycle (DOT, Mermaid, SVG, PNG, PDF), or a trace over it",
+                         epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter,
+                         description="Draw the lifecycle. DOT and Mermaid need nothing else; SVG, PNG and PDF "
+                         "need Graphviz: pip install 'jobfsm[render]', or the dot program with pip install "
+                         "graphviz.")
+    ren.add_argument("--format", choices=("dot", "mermaid", *IMAGE_FORMATS),
+                     help="output format (default: from the -o extension, else dot)")
+    ren.add_argument("-o", "--output", metavar="PATH", help="write here instead of standard output")
+    ren.add_argument("--direction", choices=DIRECTIONS, default="LR", help="layout direction (default LR)")
+    ren.add_argument("--title", help="the diagram's title")
+    ren.add_argument("--trace", metavar="FILE", help="draw this recorded trace over the lifecycle")
+    ren.add_argument("--job", metavar="KEY", help="with --trace: the job to draw, in a log of several")
+    ren.add_argument("--job-key", metavar="FIELD", help="with --trace: the field naming jobs (default: job)")
+    ren.add_argument("--mode", choices=MODES, default="sampled", help="with --trace: how to judge it")
+    ren.add_argument("--input-format", choices=("auto", "text", "json", "jsonl"), default="auto")
+    ren.add_argument("--backend", choices=BACKENDS, default="auto",
+                     help="Graphviz for images: the system dot, pygraphviz, or whichever is there (default)")
+    ren.add_argument("--check", metavar="DIR", help="check that the diagrams in DIR match the spec (exit 1 if not)")
+    ren.add_argument("--update", metavar="DIR", help="write the lifecycle's DOT, Mermaid, Markdown and SVG to DIR")
+    ren.set_defaults(run=_render)
+
+    docs = sub.add_parser("docs", help="write the Markdown lifecycle page")
+    docs.add_argument("-o", "--output", metavar="PATH", help="write here instead of standard output")
+    docs.add_argument("--svg", default="lifecycle.svg", metavar="HREF",
+                      help="the image the page embeds (default lifecycle.svg; '' for none)")
+    docs.set_defaults(run=_docs)
     return parser
 
 
@@ -200,4 +232,57 @@ def _rules(args: argparse.Namespace) -> int:
     else:
         width = max(len(r.id) for r in RULES)
         _write("\n".join(f"{r.id:<{width}}  {r.severity:<7}  {r.meaning}" for r in RULES))
+    return EXIT_OK
+
+
+_EXTENSIONS = {".dot": "dot", ".gv": "dot", ".mmd": "mermaid", ".mermaid": "mermaid", ".svg": "svg", ".png": "png",
+               ".pdf": "pdf"}
+
+
+def _render(args: argparse.Namespace) -> int:
+    from jobfsm.docs import check_diagrams, update_diagrams
+    from jobfsm.render import render_image, to_dot, to_mermaid
+
+    if args.check or args.update:
+        if args.update:
+            for path in update_diagrams(args.update, LIFECYCLE, args.backend):
+                print(f"wrote {path}", file=sys.stderr)
+        drifted = check_diagrams(args.check or args.update, LIFECYCLE)
+        for line in drifted:
+            _write(f"drifted: {line}")
+        if args.check and not drifted:
+            _write(f"{args.check}: the diagrams match the spec")
+        return EXIT_VIOLATIONS if drifted else EXIT_OK
+    fmt = args.format or _EXTENSIONS.get(os.path.splitext(args.output or "")[1].lower(), "dot")
+    overlay = None
+    if args.trace:
+        from jobfsm.overlay import overlay_from_file
+
+        validator = Validator(Options(args.mode))
+        input_format = None if args.input_format == "auto" else args.input_format
+        overlay = overlay_from_file(args.trace, validator, fmt=input_format, job_key=args.job_key, job=args.job)
+    make = to_mermaid if fmt == "mermaid" else to_dot
+    text = make(LIFECYCLE, direction=args.direction, title=args.title, overlay=overlay)
+    data = text.encode() if fmt in ("dot", "mermaid") else render_image(text, fmt, args.backend)
+    if args.output:
+        with open(args.output, "wb") as f:
+            f.write(data)
+    elif fmt in ("png", "pdf") and sys.stdout.isatty():
+        raise OptionsError(f"{fmt} is binary: write it to a file with -o, or redirect standard output")
+    else:
+        sys.stdout.flush()
+        sys.stdout.buffer.write(data)
+        sys.stdout.buffer.flush()
+    return EXIT_OK
+
+
+def _docs(args: argparse.Namespace) -> int:
+    from jobfsm.docs import markdown
+
+    page = markdown(LIFECYCLE, svg=args.svg or None)
+    if args.output:
+        with open(args.output, "w", encoding="utf-8") as f:
+            f.write(page)
+    else:
+        _write(page.rstrip("\n"))
     return EXIT_OK

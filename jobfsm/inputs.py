@@ -33,12 +33,13 @@ EXTENSIONS: dict[str, Format] = {".txt": "text", ".log": "text", ".json": "json"
 DEFAULT_JOB_KEY = "job"
 
 
-def validate_path(path: str, validator: Validator, *, fmt: Format | None = None,
-                  job_key: str | None = None) -> tuple[list[JobReport], list[InputProblem]]:
+def validate_path(path: str, validator: Validator, *, fmt: Format | None = None, job_key: str | None = None,
+                  check_type: type[JobCheck] = JobCheck) -> tuple[list[JobReport], list[InputProblem]]:
     """Validate one file (``-`` for standard input): per-job reports and the input problems met.
 
     ``job_key`` names the field that tells jobs apart (default ``job``); naming one that no record
-    carries is an input problem, since it would silently validate all the jobs as one.
+    carries is an input problem, since it would silently validate all the jobs as one. ``check_type``
+    lets a caller watch each job (a ``JobCheck`` subclass).
     """
     key = check_job_key(job_key)
     name = "<stdin>" if path == "-" else path
@@ -51,7 +52,8 @@ def validate_path(path: str, validator: Validator, *, fmt: Format | None = None,
             head, stream = sniff(stream)
             fmt = detect_format(path, head)
         if fmt == "jsonl":
-            return check_records(read_jsonl(stream, key), validator, name, key, explicit=job_key is not None)
+            return check_records(read_jsonl(stream, key), validator, name, key, explicit=job_key is not None,
+                                 check_type=check_type)
         data = stream.read()
     except OSError as exc:
         return [], [InputProblem(name, name, f"cannot read: {exc.strerror or exc}")]
@@ -59,9 +61,9 @@ def validate_path(path: str, validator: Validator, *, fmt: Format | None = None,
         if path != "-":
             stream.close()
     if fmt == "text":
-        return check_records(read_text(data), validator, name, key)
+        return check_records(read_text(data), validator, name, key, check_type=check_type)
     records, line_of = read_json(data, key)
-    return check_records(records, validator, name, key, line_of, explicit=job_key is not None)
+    return check_records(records, validator, name, key, line_of, explicit=job_key is not None, check_type=check_type)
 
 
 def check_job_key(job_key: str | None) -> str:
@@ -154,8 +156,8 @@ def detect_format(path: str, head: bytes) -> Format:
 
 
 def check_records(records: Iterable[Record | Block], validator: Validator, source: str, job_key: str,
-                  line_of: Callable[[int], int] | None = None, *,
-                  explicit: bool = False) -> tuple[list[JobReport], list[InputProblem]]:
+                  line_of: Callable[[int], int] | None = None, *, explicit: bool = False,
+                  check_type: type[JobCheck] = JobCheck) -> tuple[list[JobReport], list[InputProblem]]:
     """Group records by job (first appearance order) and validate each job on its own.
 
     Records without the key form one job; when others have it, or when the key was ``explicit``ly
@@ -170,7 +172,7 @@ def check_records(records: Iterable[Record | Block], validator: Validator, sourc
     checks: dict[Any, JobCheck] = {}
     problems: list[InputProblem] = []
     with _collector_paused():
-        _group(records, checks, problems, validator, source, job_key, locate)
+        _group(records, checks, problems, check_type, validator, source, job_key, locate)
         reports = [c.finish() for c in checks.values()]
     if not checks and not problems:
         problems.append(InputProblem(source, source, "no polls found: expected statuses or asyncJobStatus bodies"))
@@ -185,7 +187,8 @@ def check_records(records: Iterable[Record | Block], validator: Validator, sourc
 
 
 def _group(records: Iterable[Record | Block], checks: dict[Any, JobCheck], problems: list[InputProblem],
-           validator: Validator, source: str, job_key: str, locate: Callable[[int], str]) -> None:
+           new: type[JobCheck], validator: Validator, source: str, job_key: str,
+           locate: Callable[[int], str]) -> None:
     """The hot loop: feed each record to its job's check, typed polls through the short cut."""
     poll: Any = poll_type(job_key)
     part: Any
@@ -195,7 +198,7 @@ def _group(records: Iterable[Record | Block], checks: dict[Any, JobCheck], probl
             for pos, rec in enumerate(part.polls, part.start):
                 check = checks.get(rec.job)
                 if check is None:
-                    check = checks[rec.job] = JobCheck(validator, source, rec.job, locate)
+                    check = checks[rec.job] = new(validator, source, rec.job, locate)
                 check.poll(rec.status, rec.percentageComplete, rec.resourceId, rec.resourceLocation,
                            rec.operation, pos)
             continue
@@ -203,7 +206,7 @@ def _group(records: Iterable[Record | Block], checks: dict[Any, JobCheck], probl
         if rec.__class__ is poll:
             check = checks.get(rec.job)
             if check is None:
-                check = checks[rec.job] = JobCheck(validator, source, rec.job, locate)
+                check = checks[rec.job] = new(validator, source, rec.job, locate)
             check.poll(rec.status, rec.percentageComplete, rec.resourceId, rec.resourceLocation, rec.operation, pos)
         elif isinstance(rec, InputProblem):
             problems.append(InputProblem(source, locate(pos), rec.message))
@@ -215,7 +218,7 @@ def _group(records: Iterable[Record | Block], checks: dict[Any, JobCheck], probl
                 continue
             check = checks.get(key)
             if check is None:
-                check = checks[key] = JobCheck(validator, source, key, locate)
+                check = checks[key] = new(validator, source, key, locate)
             check.feed(rec, pos)
 
 

@@ -21,7 +21,7 @@ def test_readme_opens_with_the_two_commands() -> None:
     assert first is not None
     lines = first.group(1).splitlines()
     assert len(lines) == 2
-    assert "pip install ." in lines[0]
+    assert "pip install '.[render]'" in lines[0]
     assert "jobfsm validate examples/" in lines[0]
     assert "pip install '.[test]'" in lines[1]
     assert lines[1].endswith("python -m pytest")

@@ -1,0 +1,93 @@
+"""Turn a recorded trace into an ``Overlay``: where the job was at each poll, and each change it made."""
+
+from __future__ import annotations
+
+import itertools
+from typing import Any
+
+from jobfsm.errors import InputError
+from jobfsm.inputs import Format, validate_path
+from jobfsm.render import Overlay, Step
+from jobfsm.report import JobReport
+from jobfsm.validation import JobCheck, Validator
+
+_BROKEN = ("illegal-transition", "left-terminal")
+
+
+class _Recording(JobCheck):
+    """A job check that also notes the machine's status after every poll."""
+
+    __slots__ = ("walk",)
+
+    def __init__(self, *args: Any) -> None:
+        super().__init__(*args)
+        self.walk: list[str | None] = []
+
+    def poll(self, *args: Any) -> None:
+        super().poll(*args)
+        self.walk.append(self.last)
+
+    def feed(self, item: Any, pos: int | None = None) -> None:
+        super().feed(item, pos)
+        self.walk.append(self.last)
+
+
+def overlay_from_walk(walk: list[str | None], report: JobReport, validator: Validator, name: str) -> Overlay:
+    """The overlay of one job: polls per status, and its changes numbered in order, each observed (an
+    edge), inferred (the hops of a sampled skip) or a violation labelled with its rule."""
+    visits: dict[str, int] = {}
+    for status in walk:
+        if status is not None:
+            visits[status] = visits.get(status, 0) + 1
+    by_index: dict[int, str] = {}
+    for v in report.violations:
+        if v.index is not None and v.rule in (*_BROKEN, "skipped-states"):
+            by_index.setdefault(v.index, v.rule)
+    steps: list[Step] = []
+    order = 0
+    prev: str | None = None
+    for index, status in enumerate(walk):
+        if status is None or status == prev:
+            continue
+        if prev is not None:
+            order += 1
+            rule = by_index.get(index)
+            if rule in _BROKEN:
+                steps.append(Step(order, prev, status, "violation", rule))
+            elif rule == "skipped-states":
+                path = (prev, *validator.tables.paths[prev][status])
+                steps += [Step(order, a, b, "inferred") for a, b in itertools.pairwise(path)]
+            else:
+                steps.append(Step(order, prev, status, "observed"))
+        prev = status
+    return Overlay(visits, tuple(steps), name)
+
+
+def overlay_from_file(path: str, validator: Validator, *, fmt: Format | None = None, job_key: str | None = None,
+                      job: str | None = None) -> Overlay:
+    """Read a trace file and build the overlay of its job (``job`` picks one in a log of several)."""
+    checks: list[_Recording] = []
+
+    class _Kept(_Recording):
+        __slots__ = ()
+
+        def __init__(self, *args: Any) -> None:
+            super().__init__(*args)
+            checks.append(self)
+
+    reports, problems = validate_path(path, validator, fmt=fmt, job_key=job_key, check_type=_Kept)
+    if problems:
+        raise InputError(problems[0].location, problems[0].message)
+    keys = [r.job for r in reports]
+    if job is not None:
+        wanted = [i for i, key in enumerate(keys) if str(key) == job]
+        if not wanted:
+            raise InputError(path, f"no job {job!r}; the jobs are {', '.join(str(k) for k in keys)}")
+        pick = wanted[0]
+    elif len(reports) == 1:
+        pick = 0
+    else:
+        raise InputError(path, f"holds {len(reports)} jobs ({', '.join(str(k) for k in keys[:5])}"
+                               f"{', ...' if len(keys) > 5 else ''}); pick one with --job")
+    name = path if reports[pick].job is None else f"{path} job {reports[pick].job}"
+    return overlay_from_walk(checks[pick].walk, reports[pick], validator, name)

@@ -1,0 +1,242 @@
+"""Draw a spec: Graphviz DOT and Mermaid text (pure, deterministic), images through Graphviz.
+
+An ``Overlay`` lays an observed trace over the drawing. The Graphviz backends (the system ``dot``
+through the ``graphviz`` package, or pygraphviz, whose wheels carry Graphviz) are imported here only,
+and only when an image is asked for.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Literal
+
+from jobfsm.errors import JobFSMError
+from jobfsm.spec import Spec
+
+Direction = Literal["LR", "TB", "RL", "BT"]
+DIRECTIONS: tuple[Direction, ...] = ("LR", "TB", "RL", "BT")
+IMAGE_FORMATS = ("svg", "png", "pdf")
+BACKENDS = ("auto", "system", "pygraphviz")
+
+# fill, border: one look per kind of status, terminal ones by outcome
+STYLE = {
+    "initial": ("#fef7e0", "#b06000"),
+    "active": ("#e8f0fe", "#1a73e8"),
+    "success": ("#e6f4ea", "#188038"),
+    "failure": ("#fce8e6", "#c5221f"),
+    "cancel": ("#f1f3f4", "#5f6368"),
+}
+VISITED, VIOLATION, INFERRED = "#0b57d0", "#d93025", "#7b1fa2"
+LEGEND = ("[n]: the n-th change of the trace;  bold blue: observed;  dashed purple: inferred (sampled mode);  "
+          "red: violation")
+
+
+class RenderError(JobFSMError, RuntimeError):
+    """An image was asked for and no Graphviz backend could make it."""
+
+
+@dataclass(frozen=True)
+class Step:
+    """One change seen in a trace: ``kind`` is observed (one edge), inferred (a hop of a sampled skip)
+    or violation (a change the mode forbids, labelled with its rule)."""
+
+    order: int
+    source: str
+    dest: str
+    kind: Literal["observed", "inferred", "violation"]
+    rule: str | None = None
+
+
+@dataclass(frozen=True)
+class Overlay:
+    """An observed trace to draw over the lifecycle: polls per status and the changes in order."""
+
+    visits: Mapping[str, int] = field(default_factory=dict)
+    steps: tuple[Step, ...] = ()
+    name: str = "trace"
+
+
+def title_of(spec: Spec, overlay: Overlay | None = None) -> str:
+    """The default title: the lifecycle, and the trace laid over it."""
+    base = f"{spec.name} lifecycle"
+    return base if overlay is None else f"{base}: {overlay.name}"
+
+
+def to_dot(spec: Spec, *, direction: Direction = "LR", title: str | None = None,
+           overlay: Overlay | None = None) -> str:
+    """The lifecycle as Graphviz DOT: initial marked, terminal statuses final (double border) and
+    coloured by outcome, side by side; the main path kept straight; edges labelled with events."""
+    title = title_of(spec, overlay) if title is None else title
+    main = _main_path(spec)
+    label = _html(title)
+    if overlay is not None:
+        label += f'<BR/><FONT POINT-SIZE="10">{_html(LEGEND)}</FONT>'
+    out = [
+        "digraph lifecycle {",
+        f'  graph [rankdir={direction}, label=<{label}>, labelloc=t, fontname="Helvetica", fontsize=16, '
+        'nodesep=0.6, ranksep=1.1, newrank=true, pad=0.2];',
+        '  node [fontname="Helvetica", fontsize=12, shape=box, style="rounded,filled", penwidth=1.4];',
+        '  edge [fontname="Helvetica", fontsize=10, color="#5f6368", fontcolor="#3c4043", arrowsize=0.7];',
+        '  __start [shape=circle, style=filled, fillcolor="#202124", color="#202124", width=0.18, label=""];',
+    ]
+    visits = overlay.visits if overlay else {}
+    for s in spec.statuses:
+        fill, border = STYLE[s.outcome or s.kind]
+        label = s.name if s.name not in visits else f"{s.name}\n{_polls(visits[s.name])}"
+        attrs = [f'label="{_dot(label)}"', f'fillcolor="{fill}"', f'color="{border}"',
+                 f'tooltip="{_dot(s.kind + (f" ({s.outcome})" if s.outcome else "") + ": " + s.meaning)}"']
+        if s.kind == "terminal":
+            attrs.append("peripheries=2")
+        if s.name in main:
+            attrs.append("group=main")
+        if s.name in visits:
+            attrs += [f'color="{VISITED}"', "penwidth=3", 'fontname="Helvetica-Bold"']
+        out.append(f"  {_id(s.name)} [{', '.join(attrs)}];")
+    out.append(f"  __start -> {_id(spec.initial)} [arrowsize=0.8];")
+    # terminal statuses side by side, success in the middle (in line with the main path), cancel and
+    # failure on either side; invisible edges within the rank fix that order
+    ends = sorted(spec.terminals, key=lambda n: {"cancel": 0, "success": 1}.get(spec.outcome(n) or "", 2))
+    out.append(f"  {{ rank=same; {' '.join(f'{_id(n)};' for n in ends)} }}")
+    if len(ends) > 1:
+        out.append(f"  {' -> '.join(_id(n) for n in ends)} [style=invis];")
+    taken = _taken(overlay)
+    for e in spec.edges:
+        attrs = [f'label="{_dot(e.event)}"', f'tooltip="{_dot(e.reason)}"']
+        if e.source in main and e.dest in main:
+            attrs.append("weight=8")
+        elif e.source not in main and spec.status(e.dest).kind != "terminal" and e.dest not in main:
+            attrs.append("constraint=false")  # edges between side statuses do not push ranks apart
+        marks = taken.get((e.source, e.dest), [])
+        if marks:
+            dashed = all(kind == "inferred" for kind, _ in marks)
+            colour = INFERRED if dashed else VISITED
+            orders = ",".join(str(order) for _, order in marks)
+            attrs[0] = f'label="{_dot(e.event)} [{orders}]"'
+            attrs += [f'color="{colour}"', f'fontcolor="{colour}"', "penwidth=2.5"]
+            if dashed:
+                attrs.append("style=dashed")
+        out.append(f"  {_id(e.source)} -> {_id(e.dest)} [{', '.join(attrs)}];")
+    for step in overlay.steps if overlay else ():
+        if step.kind == "violation":
+            out.append(f"  {_id(step.source)} -> {_id(step.dest)} [label=\"[{step.order}] {_dot(step.rule or '')}\", "
+                       f'color="{VIOLATION}", fontcolor="{VIOLATION}", penwidth=2.5, constraint=false];')
+    out.append("}")
+    return "\n".join(out) + "\n"
+
+
+def to_mermaid(spec: Spec, *, direction: Direction = "LR", title: str | None = None,
+               overlay: Overlay | None = None) -> str:
+    """The lifecycle as a Mermaid ``stateDiagram-v2``; an overlay numbers the changes in the edge labels
+    and marks visited and violating statuses with classes."""
+    title = title_of(spec, overlay) if title is None else title
+    ids = {s.name: _mermaid_id(s.name, i) for i, s in enumerate(spec.statuses)}
+    out = ["---", f"title: {json.dumps(' '.join(title.split()))}", "---", "stateDiagram-v2", f"  direction {direction}"]
+    for s in spec.statuses:
+        if ids[s.name] != s.name:
+            out.append(f'  state "{_mermaid_text(s.name)}" as {ids[s.name]}')
+    out.append(f"  [*] --> {ids[spec.initial]}")
+    taken = _taken(overlay)
+    for e in spec.edges:
+        label = _mermaid_text(e.event)
+        marks = taken.get((e.source, e.dest), [])
+        if marks:
+            label += " [" + ",".join(f"{order}{'?' if kind == 'inferred' else ''}" for kind, order in marks) + "]"
+        out.append(f"  {ids[e.source]} --> {ids[e.dest]} : {label}")
+    for step in overlay.steps if overlay else ():
+        if step.kind == "violation":
+            out.append(f"  {ids[step.source]} --> {ids[step.dest]} : [{step.order}] {_mermaid_text(step.rule or '')}")
+    out += [f"  {ids[n]} --> [*]" for n in spec.terminals]
+    for kind, (fill, border) in STYLE.items():
+        out.append(f"  classDef {kind} fill:{fill},stroke:{border},color:#202124")
+    for s in spec.statuses:
+        out.append(f"  class {ids[s.name]} {s.outcome or s.kind}")
+    if overlay is not None:
+        out.append(f"  classDef visited stroke:{VISITED},stroke-width:3px,font-weight:bold")
+        out.append(f"  classDef violation stroke:{VIOLATION},stroke-width:3px,font-weight:bold")
+        bad = {st.dest for st in overlay.steps if st.kind == "violation"}
+        for s in spec.statuses:
+            if s.name in overlay.visits:
+                out.append(f"  class {ids[s.name]} {'violation' if s.name in bad else 'visited'}")
+    return "\n".join(out) + "\n"
+
+
+def render_image(dot: str, fmt: str, backend: str = "auto") -> bytes:
+    """DOT to SVG, PNG or PDF through Graphviz: the system ``dot`` via the graphviz package when both
+    are there (``auto``, ``system``), else pygraphviz (``auto``, ``pygraphviz``)."""
+    if fmt not in IMAGE_FORMATS:
+        raise RenderError(f"unknown image format {fmt!r}; expected one of {', '.join(IMAGE_FORMATS)}")
+    if backend in ("auto", "system") and shutil.which("dot"):
+        try:
+            import graphviz
+        except ImportError:
+            if backend == "system":
+                raise RenderError("the system backend needs the graphviz package: pip install graphviz") from None
+        else:
+            return bytes(graphviz.Source(dot).pipe(format=fmt))
+    elif backend == "system":
+        raise RenderError("the system backend needs Graphviz's dot program on PATH (e.g. apt-get install graphviz)")
+    if backend in ("auto", "pygraphviz"):
+        try:
+            import pygraphviz
+        except ImportError:
+            pass
+        else:
+            return bytes(pygraphviz.AGraph(string=dot).draw(format=fmt, prog="dot"))
+    raise RenderError(f"rendering {fmt} needs Graphviz: pip install 'jobfsm[render]' (pygraphviz, which carries "
+                      "Graphviz), or install the dot program (e.g. apt-get install graphviz) and pip install "
+                      "graphviz; DOT and Mermaid output need neither")
+
+
+def _main_path(spec: Spec) -> set[str]:
+    """The initial status, its most travelled successor and that one's success: drawn in a straight line."""
+    success = [n for n in spec.terminals if spec.outcome(n) == "success"]
+    if not success:
+        return set()
+    path = spec.shortest_path(spec.initial, success[0]) or ()
+    return {spec.initial, *(e.dest for e in path)}
+
+
+def _taken(overlay: Overlay | None) -> dict[tuple[str, str], list[tuple[str, int]]]:
+    marks: dict[tuple[str, str], list[tuple[str, int]]] = {}
+    for step in overlay.steps if overlay else ():
+        if step.kind != "violation":
+            marks.setdefault((step.source, step.dest), []).append((step.kind, step.order))
+    return marks
+
+
+def _polls(n: int) -> str:
+    return f"{n} poll{'' if n == 1 else 's'}"
+
+
+_IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
+
+
+def _id(name: str) -> str:
+    """A DOT node id: the name when it is a plain identifier (not a DOT keyword), else a quoted string."""
+    if _IDENT.match(name) and name.lower() not in ("node", "edge", "graph", "digraph", "subgraph", "strict"):
+        return name
+    return f'"{_dot(name)}"'
+
+
+def _html(text: str) -> str:
+    """Text for a DOT HTML-like label."""
+    return (text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace('"', "&quot;")
+            .replace("\n", "<BR/>"))
+
+
+def _dot(text: str) -> str:
+    """Text for a DOT double-quoted string."""
+    return text.replace("\\", "\\\\").replace('"', '\\"').replace("\r", "").replace("\n", "\\n")
+
+
+def _mermaid_id(name: str, i: int) -> str:
+    return name if _IDENT.match(name) and name not in ("end", "state", "direction", "class", "classDef") else f"s{i}"
+
+
+def _mermaid_text(text: str) -> str:
+    """Text safe in a Mermaid label: no line breaks, and the characters Mermaid reads as syntax as entities."""
+    return re.sub(r'[#;:"<>&{}|]', lambda m: f"#{ord(m.group())};", " ".join(text.split()))

@@ -1,0 +1,92 @@
+"""Pins jobfsm.docs: the Markdown lifecycle page and the committed diagrams that cannot drift."""
+
+from __future__ import annotations
+
+import dataclasses
+import shutil
+from pathlib import Path
+
+import pytest
+
+from jobfsm import LIFECYCLE, Edge
+from jobfsm.cli import main
+from jobfsm.docs import check_diagrams, markdown, update_diagrams
+
+DIAGRAMS = Path(__file__).parent.parent / "diagrams"
+
+
+def test_page_has_every_section() -> None:
+    """The page holds the statuses, transitions, aliases, matrix, notes, Mermaid and rules, in order."""
+    page = markdown(LIFECYCLE)
+    heads = [line for line in page.splitlines() if line.startswith("## ")]
+    assert heads == ["## Statuses", "## Transitions", "## Statuses from other vocabularies",
+                     "## Which status may be observed after which", "## Observing through polls",
+                     "## The diagram in Mermaid", "## Rules"]
+    assert "![the asyncJobStatus lifecycle](lifecycle.svg)" in page
+    assert "| `waiting` | `retry` | `inProgress` | the documented \"will be tried again\" |" in page
+    assert "| `completed` | terminal (success) | done |" in page
+    assert "| `left-terminal` | error | a different status after a terminal one |" in page
+    assert "```mermaid\n---\ntitle:" in page
+
+
+@pytest.mark.parametrize(("row", "cells"), [
+    ("notStarted", "repeat | edge | skip | edge | skip | edge | edge"),
+    ("inProgress", "- | repeat | edge | edge | edge | edge | skip"),
+    ("cancelPending", "- | - | - | repeat | - | - | edge"),
+    ("failed", "- | - | - | - | - | repeat | -"),
+], ids=["notStarted", "inProgress", "cancelPending", "failed"])
+def test_reachability_matrix(row: str, cells: str) -> None:
+    """The sampled-mode matrix says edge, skip, repeat or - for each pair."""
+    assert f"| `{row}` | {cells} |" in markdown(LIFECYCLE).splitlines()
+
+
+def test_committed_diagrams_match_the_spec() -> None:
+    """diagrams/ holds what the spec generates today (run `jobfsm render --update diagrams` after a change)."""
+    assert check_diagrams(str(DIAGRAMS), LIFECYCLE) == []
+    assert main(["render", "--check", str(DIAGRAMS)]) == 0
+
+
+def test_drift_check_fails_on_a_changed_spec(tmp_path: Path) -> None:
+    """A spec with a renamed event makes every generated file drift, each named; a reworded reason only
+    the files that show reasons."""
+    changed = dataclasses.replace(LIFECYCLE, edges=(*LIFECYCLE.edges[:-1], Edge(
+        "cancelPending", "abort", "cancelled", "aborted at last")))
+    assert check_diagrams(str(DIAGRAMS), changed) == [
+        f"{DIAGRAMS}/lifecycle.dot: differs from what the spec generates",
+        f"{DIAGRAMS}/lifecycle.mmd: differs from what the spec generates",
+        f"{DIAGRAMS}/lifecycle.md: differs from what the spec generates",
+        f"{DIAGRAMS}/lifecycle.svg: drawn from another DOT than the spec's",
+    ]
+    reworded = dataclasses.replace(LIFECYCLE, edges=(*LIFECYCLE.edges[:-1], Edge(
+        "cancelPending", "confirm_cancel", "cancelled", "aborted at last")))
+    assert [line.split(": ")[0] for line in check_diagrams(str(DIAGRAMS), reworded)] == [
+        f"{DIAGRAMS}/lifecycle.dot", f"{DIAGRAMS}/lifecycle.md", f"{DIAGRAMS}/lifecycle.svg"]
+
+
+def test_drift_check_names_missing_and_unstamped_files(tmp_path: Path) -> None:
+    """A missing file and an SVG without the stamp are drift too; the command exits 1 and lists them."""
+    for name in ("lifecycle.dot", "lifecycle.mmd", "lifecycle.md"):
+        shutil.copy(DIAGRAMS / name, tmp_path / name)
+    (tmp_path / "lifecycle.svg").write_text("<svg/>")
+    (tmp_path / "lifecycle.mmd").unlink()
+    assert check_diagrams(str(tmp_path), LIFECYCLE) == [
+        f"{tmp_path}/lifecycle.mmd: cannot read: No such file or directory",
+        f"{tmp_path}/lifecycle.svg: no jobfsm stamp; regenerate it",
+    ]
+    assert main(["render", "--check", str(tmp_path)]) == 1
+
+
+def test_update_then_check_passes(tmp_path: Path) -> None:
+    """Writing the diagrams for a spec makes the check pass for that spec."""
+    pytest.importorskip("pygraphviz")
+    update_diagrams(str(tmp_path), LIFECYCLE, "pygraphviz")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["lifecycle.dot", "lifecycle.md", "lifecycle.mmd",
+                                                          "lifecycle.svg"]
+    assert check_diagrams(str(tmp_path), LIFECYCLE) == []
+    assert (tmp_path / "lifecycle.dot").read_bytes() == (DIAGRAMS / "lifecycle.dot").read_bytes()
+
+
+def test_docs_command_writes_the_page(tmp_path: Path) -> None:
+    """`jobfsm docs -o PAGE` writes the same page as the committed one."""
+    assert main(["docs", "-o", str(tmp_path / "page.md")]) == 0
+    assert (tmp_path / "page.md").read_text() == (DIAGRAMS / "lifecycle.md").read_text()

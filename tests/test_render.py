@@ -1,0 +1,142 @@
+"""Pins jobfsm.render: deterministic DOT and Mermaid, both Graphviz backends, and the no-backend error."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import struct
+import sys
+import xml.etree.ElementTree as ET
+
+import pytest
+
+from jobfsm import LIFECYCLE
+from jobfsm.cli import main
+from jobfsm.render import RenderError, render_image, to_dot, to_mermaid
+
+REQUIRE = os.environ.get("JOBFSM_REQUIRE_BACKENDS") == "1"  # set by .ci/run: a missing backend fails there
+EVENTS = set(LIFECYCLE.events)
+
+
+def _backend_or_skip(backend: str) -> None:
+    """Skip a backend that is not installed here, unless CI requires both."""
+    if backend == "system":
+        present = shutil.which("dot") is not None and _importable("graphviz")
+    else:
+        present = _importable("pygraphviz")
+    if not present:
+        if REQUIRE:
+            pytest.fail(f"the {backend} Graphviz backend is required in CI and missing")
+        pytest.skip(f"the {backend} Graphviz backend is not installed")
+
+
+def _importable(name: str) -> bool:
+    try:
+        __import__(name)
+    except ImportError:
+        return False
+    return True
+
+
+def test_dot_is_deterministic() -> None:
+    """Two renderings of the same spec are byte for byte the same."""
+    assert to_dot(LIFECYCLE) == to_dot(LIFECYCLE)
+    assert to_mermaid(LIFECYCLE) == to_mermaid(LIFECYCLE)
+
+
+def test_dot_parses_and_holds_the_lifecycle() -> None:
+    """The DOT parses with Graphviz; nodes are the statuses (plus the start marker); edges carry events."""
+    _backend_or_skip("pygraphviz")
+    import pygraphviz
+
+    graph = pygraphviz.AGraph(string=to_dot(LIFECYCLE))
+    assert set(graph.nodes()) == {*LIFECYCLE.names, "__start"}
+    labelled = {(a, b, graph.get_edge(a, b).attr["label"]) for a, b in graph.edges() if a != "__start"
+                and graph.get_edge(a, b).attr["style"] != "invis"}
+    assert labelled == {(e.source, e.dest, e.event) for e in LIFECYCLE.edges}
+
+
+def test_dot_drawing_rules() -> None:
+    """Initial marked, terminal statuses final (double border) and side by side, main path weighted."""
+    dot = to_dot(LIFECYCLE)
+    assert "__start -> notStarted [arrowsize=0.8];" in dot
+    for name in LIFECYCLE.terminals:
+        line = next(x for x in dot.splitlines() if x.strip().startswith(f"{name} ["))
+        assert "peripheries=2" in line
+    assert "  { rank=same; cancelled; completed; failed; }" in dot
+    assert '  notStarted -> inProgress [label="start", tooltip="a worker picked the job up", weight=8];' in dot
+    assert 'graph [rankdir=TB, label=<My title>' in to_dot(LIFECYCLE, direction="TB", title="My title")
+
+
+def test_mermaid_state_diagram() -> None:
+    """Mermaid: a stateDiagram-v2 with the start, every edge labelled by its event, and the final states."""
+    lines = to_mermaid(LIFECYCLE, direction="TB").splitlines()
+    assert lines[:5] == ["---", 'title: "asyncJobStatus lifecycle"', "---", "stateDiagram-v2", "  direction TB"]
+    assert "  [*] --> notStarted" in lines
+    assert {line.strip() for line in lines if " : " in line} == {
+        f"{e.source} --> {e.dest} : {e.event}" for e in LIFECYCLE.edges}
+    assert [line for line in lines if line.endswith("--> [*]")] == [
+        "  completed --> [*]", "  failed --> [*]", "  cancelled --> [*]"]
+
+
+@pytest.mark.parametrize("backend", ["system", "pygraphviz"])
+def test_svg_names_every_status_and_event(backend: str) -> None:
+    """The SVG of each backend parses as XML and names all seven statuses and every event."""
+    _backend_or_skip(backend)
+    svg = render_image(to_dot(LIFECYCLE), "svg", backend)
+    texts = {t.text for t in ET.fromstring(svg).iter("{http://www.w3.org/2000/svg}text")}
+    assert set(LIFECYCLE.names) <= texts
+    assert texts >= EVENTS
+
+
+@pytest.mark.parametrize("backend", ["system", "pygraphviz"])
+def test_png_and_pdf_are_valid(backend: str) -> None:
+    """PNG has the signature and a sensible size in its header; PDF starts as a PDF."""
+    _backend_or_skip(backend)
+    png = render_image(to_dot(LIFECYCLE), "png", backend)
+    assert png[:8] == b"\x89PNG\r\n\x1a\n"
+    width, height = struct.unpack(">II", png[16:24])
+    assert width > 600
+    assert height > 300
+    assert render_image(to_dot(LIFECYCLE), "pdf", backend).startswith(b"%PDF")
+
+
+def test_no_backend_is_one_clear_error(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    """With neither backend, images fail with one line naming both remedies; DOT and Mermaid still work."""
+    monkeypatch.setattr(shutil, "which", lambda _name: None)
+    monkeypatch.setitem(sys.modules, "pygraphviz", None)
+    message = ("rendering svg needs Graphviz: pip install 'jobfsm[render]' (pygraphviz, which carries Graphviz), or "
+               "install the dot program (e.g. apt-get install graphviz) and pip install graphviz; DOT and Mermaid "
+               "output need neither")
+    with pytest.raises(RenderError) as info:
+        render_image(to_dot(LIFECYCLE), "svg")
+    assert str(info.value) == message
+    assert main(["render", "--format", "svg"]) == 2
+    assert capsys.readouterr().err == f"jobfsm: error: {message}\n"
+    assert main(["render", "--format", "mermaid"]) == 0
+    assert main(["render"]) == 0
+
+
+def test_render_writes_the_format_of_the_extension(tmp_path: os.PathLike[str]) -> None:
+    """`-o x.mmd` writes Mermaid and `-o x.dot` DOT, without --format."""
+    for name, start in (("x.mmd", b"---\ntitle:"), ("x.dot", b"digraph lifecycle {")):
+        path = os.path.join(tmp_path, name)
+        assert main(["render", "-o", path]) == 0
+        with open(path, "rb") as f:
+            assert f.read().startswith(start)
+
+
+@pytest.mark.parametrize(("name", "dot_id", "mermaid_lines"), [
+    ('say "hi"', '"say \\"hi\\""', ['  state "say #34;hi#34;" as s0', "  s0 --> done : go"]),
+    ("end", "end", ['  state "end" as s0', "  s0 --> done : go"]),
+    ("node", '"node"', ["  node --> done : go"]),
+], ids=["quotes", "mermaid-keyword", "dot-keyword"])
+def test_awkward_names_are_quoted(name: str, dot_id: str, mermaid_lines: list[str]) -> None:
+    """Names with quotes, or that are keywords of DOT or Mermaid, come out quoted or renamed."""
+    from jobfsm import Edge, Spec, Status
+
+    spec = Spec("t", (Status(name, "initial"), Status("done", "terminal", outcome="success")),
+                (Edge(name, "go", "done"),))
+    assert f"  {dot_id} -> done [" in to_dot(spec)
+    lines = to_mermaid(spec).splitlines()
+    assert all(line in lines for line in mermaid_lines)
