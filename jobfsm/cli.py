@@ -245,7 +245,11 @@ def _render(args: argparse.Namespace) -> int:
 
     if args.check or args.update:
         if args.update:
-            for path in update_diagrams(args.update, LIFECYCLE, args.backend):
+            try:
+                written = update_diagrams(args.update, LIFECYCLE, args.backend)
+            except OSError as exc:
+                raise OptionsError(f"cannot write the diagrams to {args.update}: {exc.strerror or exc}") from None
+            for path in written:
                 print(f"wrote {path}", file=sys.stderr)
         drifted = check_diagrams(args.check or args.update, LIFECYCLE)
         for line in drifted:
@@ -265,8 +269,7 @@ def _render(args: argparse.Namespace) -> int:
     text = make(LIFECYCLE, direction=args.direction, title=args.title, overlay=overlay)
     data = text.encode() if fmt in ("dot", "mermaid") else render_image(text, fmt, args.backend)
     if args.output:
-        with open(args.output, "wb") as f:
-            f.write(data)
+        _save(args.output, data)
     elif fmt in ("png", "pdf") and sys.stdout.isatty():
         raise OptionsError(f"{fmt} is binary: write it to a file with -o, or redirect standard output")
     else:
@@ -281,8 +284,15 @@ def _docs(args: argparse.Namespace) -> int:
 
     page = markdown(LIFECYCLE, svg=args.svg or None)
     if args.output:
-        with open(args.output, "w", encoding="utf-8") as f:
-            f.write(page)
+        _save(args.output, page.encode())
     else:
         _write(page.rstrip("\n"))
     return EXIT_OK
+
+
+def _save(path: str, data: bytes) -> None:
+    try:
+        with open(path, "wb") as f:
+            f.write(data)
+    except OSError as exc:
+        raise OptionsError(f"cannot write {path}: {exc.strerror or exc}") from None

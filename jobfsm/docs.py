@@ -76,15 +76,13 @@ def mark_svg(svg: bytes, dot: str) -> bytes:
 
 
 def update_diagrams(folder: str, spec: Spec, backend: str = "auto") -> list[str]:
-    """Write every diagram file; returns the paths written."""
+    """Write every diagram file (all made first, so a missing backend writes nothing); returns the paths."""
+    made = {os.path.join(folder, name): make() for name, make in diagram_files(spec, backend).items()}
     os.makedirs(folder, exist_ok=True)
-    written = []
-    for name, make in diagram_files(spec, backend).items():
-        path = os.path.join(folder, name)
+    for path, data in made.items():
         with open(path, "wb") as f:
-            f.write(make())
-        written.append(path)
-    return written
+            f.write(data)
+    return list(made)
 
 
 def check_diagrams(folder: str, spec: Spec) -> list[str]:
