@@ -1,0 +1,21 @@
+"""Pins that the benchmark script runs end to end on a small input (its figures are not checked here)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+SCRIPT = Path(__file__).parent.parent / "benchmarks" / "bench_core.py"
+
+
+def test_core_benchmark_runs_on_a_small_input() -> None:
+    """bench_core.py measures every comparison and prints the target table (timings are not asserted)."""
+    done = subprocess.run([sys.executable, str(SCRIPT), "--polls", "3000", "--repeat", "1", "--no-targets"],
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    names = [line.split("  ")[1].strip() for line in done.stdout.splitlines() if line.startswith("  ") and
+             ("x  target" in line or "(for reference)" in line)]
+    assert names == ["list: faster than transitions", "log: faster than transitions",
+                     "log: time over bare dict decoding", "log: time over bare typed decoding",
+                     "long-job log: time over bare dict decoding"]
