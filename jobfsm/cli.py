@@ -243,21 +243,25 @@ def _render(args: argparse.Namespace) -> int:
     from jobfsm.docs import check_diagrams, update_diagrams
     from jobfsm.render import render_image, to_dot, to_mermaid
 
+    _render_options(args)
     if args.check or args.update:
+        folder = args.check or args.update
         if args.update:
             try:
-                written = update_diagrams(args.update, LIFECYCLE, args.backend)
+                written = update_diagrams(folder, LIFECYCLE, args.backend)
             except OSError as exc:
-                raise OptionsError(f"cannot write the diagrams to {args.update}: {exc.strerror or exc}") from None
+                raise OptionsError(f"cannot write the diagrams to {folder}: {exc.strerror or exc}") from None
             for path in written:
                 print(f"wrote {path}", file=sys.stderr)
-        drifted = check_diagrams(args.check or args.update, LIFECYCLE)
+        elif not os.path.isdir(folder):
+            raise OptionsError(f"--check {folder}: not a directory")
+        drifted = check_diagrams(folder, LIFECYCLE)
         for line in drifted:
             _write(f"drifted: {line}")
-        if args.check and not drifted:
-            _write(f"{args.check}: the diagrams match the spec")
+        if not drifted:
+            _write(f"{folder}: the diagrams match the spec")
         return EXIT_VIOLATIONS if drifted else EXIT_OK
-    fmt = args.format or _EXTENSIONS.get(os.path.splitext(args.output or "")[1].lower(), "dot")
+    fmt = _render_format(args.format, args.output)
     overlay = None
     if args.trace:
         from jobfsm.overlay import overlay_from_file
@@ -277,6 +281,35 @@ def _render(args: argparse.Namespace) -> int:
         sys.stdout.buffer.write(data)
         sys.stdout.buffer.flush()
     return EXIT_OK
+
+
+def _render_options(args: argparse.Namespace) -> None:
+    """Refuse options that the chosen kind of render would silently ignore."""
+    def given(*names: str) -> list[str]:
+        defaults = {"direction": "LR", "mode": "sampled", "input_format": "auto"}
+        return [f"--{n.replace('_', '-')}" for n in names if getattr(args, n) not in (None, defaults.get(n))]
+
+    if args.check and args.update:
+        raise OptionsError("--check and --update: give one of them")
+    if args.check or args.update:
+        extra = given("format", "output", "direction", "title", "trace", "job", "job_key", "mode", "input_format")
+        if extra:
+            raise OptionsError(f"{'--check' if args.check else '--update'} draws the committed diagrams only; "
+                               f"drop {', '.join(extra)}")
+    elif not args.trace and (extra := given("job", "job_key", "mode", "input_format")):
+        raise OptionsError(f"{', '.join(extra)} only go with --trace FILE")
+
+
+def _render_format(fmt: str | None, output: str | None) -> str:
+    """The output format: --format, else the extension of -o, else DOT; a mismatch is an error."""
+    ext = os.path.splitext(output or "")[1].lower()
+    implied = _EXTENSIONS.get(ext)
+    if output and ext and implied is None and fmt is None:
+        raise OptionsError(f"-o {output}: cannot tell the format from {ext!r}; use --format "
+                           f"({', '.join(sorted(set(_EXTENSIONS.values())))})")
+    if fmt and implied and implied != fmt:
+        raise OptionsError(f"-o {output} looks like {implied}, but --format is {fmt}")
+    return fmt or implied or "dot"
 
 
 def _docs(args: argparse.Namespace) -> int:

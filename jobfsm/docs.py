@@ -6,6 +6,7 @@ import hashlib
 import os
 import re
 from collections.abc import Callable
+from xml.etree import ElementTree
 
 from jobfsm.machine import tables
 from jobfsm.render import render_image, to_dot, to_mermaid
@@ -76,8 +77,11 @@ def mark_svg(svg: bytes, dot: str) -> bytes:
 
 
 def update_diagrams(folder: str, spec: Spec, backend: str = "auto") -> list[str]:
-    """Write every diagram file (all made first, so a missing backend writes nothing); returns the paths."""
-    made = {os.path.join(folder, name): make() for name, make in diagram_files(spec, backend).items()}
+    """Write the diagram files that drifted (all made first, so a missing backend writes nothing); returns
+    the paths written. An SVG drawn from the current DOT is kept, whichever Graphviz drew it."""
+    stale = {line.split(": ")[0] for line in check_diagrams(folder, spec)} if os.path.isdir(folder) else None
+    made = {os.path.join(folder, name): make() for name, make in diagram_files(spec, backend).items()
+            if stale is None or os.path.join(folder, name) in stale}
     os.makedirs(folder, exist_ok=True)
     for path, data in made.items():
         with open(path, "wb") as f:
@@ -107,9 +111,21 @@ def check_diagrams(folder: str, spec: Spec) -> list[str]:
                 drifted.append(f"{path}: no jobfsm stamp; regenerate it")
             elif stamp.group(1).decode() != _sha(dot):
                 drifted.append(f"{path}: drawn from another DOT than the spec's")
+            elif not _draws(found, spec):
+                drifted.append(f"{path}: not an SVG drawing of every status; regenerate it")
         elif found != make():
             drifted.append(f"{path}: differs from what the spec generates")
     return drifted
+
+
+def _draws(svg: bytes, spec: Spec) -> bool:
+    """True when ``svg`` parses as SVG and shows every status's name."""
+    try:
+        root = ElementTree.fromstring(svg)
+    except ElementTree.ParseError:
+        return False
+    texts = {t.text for t in root.iter("{http://www.w3.org/2000/svg}text")}
+    return root.tag == "{http://www.w3.org/2000/svg}svg" and set(spec.names) <= texts
 
 
 def _sha(text: str) -> str:
@@ -117,8 +133,8 @@ def _sha(text: str) -> str:
 
 
 def _md(text: str) -> str:
-    """Text for a Markdown table cell: pipes, backslashes and HTML escaped, one line."""
+    """Text for a Markdown table cell: one line, pipes and HTML escaped (backticks stay code)."""
     text = " ".join(text.split())
-    for char, escaped in (("\\", "\\\\"), ("|", "\\|"), ("&", "&amp;"), ("<", "&lt;"), ("`", "\\`")):
+    for char, escaped in (("|", "\\|"), ("&", "&amp;"), ("<", "&lt;")):
         text = text.replace(char, escaped)
     return text

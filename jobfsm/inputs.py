@@ -31,6 +31,7 @@ FORMATS: tuple[Format, ...] = ("text", "json", "jsonl")
 EXTENSIONS: dict[str, Format] = {".txt": "text", ".log": "text", ".json": "json", ".jsonl": "jsonl",
                                  ".ndjson": "jsonl"}
 DEFAULT_JOB_KEY = "job"
+NOT_YET = {".har": "HAR recordings", ".yaml": "VCR.py cassettes", ".yml": "VCR.py cassettes"}
 
 
 def validate_path(path: str, validator: Validator, *, fmt: Format | None = None, job_key: str | None = None,
@@ -43,6 +44,10 @@ def validate_path(path: str, validator: Validator, *, fmt: Format | None = None,
     """
     key = check_job_key(job_key)
     name = "<stdin>" if path == "-" else path
+    kind = NOT_YET.get(os.path.splitext(path)[1].lower())
+    if kind and fmt is None:
+        return [], [InputProblem(name, name, f"{kind} are not read yet; give the monitor's answers as JSON Lines, "
+                                             f"or force a format with --input-format")]
     try:
         stream = open_source(path)
     except InputError as exc:

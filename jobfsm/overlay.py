@@ -15,28 +15,35 @@ _BROKEN = ("illegal-transition", "left-terminal")
 
 
 class _Recording(JobCheck):
-    """A job check that also notes the machine's status after every poll."""
+    """A job check that also notes, for every poll, the machine's status after it and the known status
+    the poll itself carried (None for an unknown or missing one)."""
 
-    __slots__ = ("walk",)
+    __slots__ = ("carried", "walk")
 
     def __init__(self, *args: Any) -> None:
         super().__init__(*args)
         self.walk: list[str | None] = []
+        self.carried: list[str | None] = []
 
     def poll(self, *args: Any) -> None:
         super().poll(*args)
-        self.walk.append(self.last)
+        self._note(args[0])
 
     def feed(self, item: Any, pos: int | None = None) -> None:
         super().feed(item, pos)
+        self._note(item.get("status") if isinstance(item, dict) else item)
+
+    def _note(self, raw: Any) -> None:
         self.walk.append(self.last)
+        self.carried.append(self._v.resolve(raw)[0] if isinstance(raw, str) else None)
 
 
-def overlay_from_walk(walk: list[str | None], report: JobReport, validator: Validator, name: str) -> Overlay:
-    """The overlay of one job: polls per status, and its changes numbered in order, each observed (an
-    edge), inferred (the hops of a sampled skip) or a violation labelled with its rule."""
+def overlay_from_walk(walk: list[str | None], carried: list[str | None], report: JobReport, validator: Validator,
+                      name: str) -> Overlay:
+    """The overlay of one job: polls per status carried, and its changes numbered in order, each observed
+    (an edge), inferred (the hops of a sampled skip) or a violation labelled with its rule."""
     visits: dict[str, int] = {}
-    for status in walk:
+    for status in carried:
         if status is not None:
             visits[status] = visits.get(status, 0) + 1
     by_index: dict[int, str] = {}
@@ -60,7 +67,13 @@ def overlay_from_walk(walk: list[str | None], report: JobReport, validator: Vali
             else:
                 steps.append(Step(order, prev, status, "observed"))
         prev = status
-    return Overlay(visits, tuple(steps), name)
+    if report.final is None:
+        note = f"no poll carried a known status ({report.polls} polls)"
+    elif report.final in validator.tables.terminal:
+        note = f"the trace ends at {report.final} after {report.polls} polls"
+    else:
+        note = f"the trace ends at {report.final} after {report.polls} polls: not terminal (unterminated)"
+    return Overlay(visits, tuple(steps), name, note)
 
 
 def overlay_from_file(path: str, validator: Validator, *, fmt: Format | None = None, job_key: str | None = None,
@@ -78,7 +91,7 @@ def overlay_from_file(path: str, validator: Validator, *, fmt: Format | None = N
     reports, problems = validate_path(path, validator, fmt=fmt, job_key=job_key, check_type=_Kept)
     if problems:
         raise InputError(problems[0].location, problems[0].message)
-    keys = [r.job for r in reports]
+    keys = ["(no job key)" if r.job is None else r.job for r in reports]
     if job is not None:
         wanted = [i for i, key in enumerate(keys) if str(key) == job]
         if not wanted:
@@ -90,4 +103,4 @@ def overlay_from_file(path: str, validator: Validator, *, fmt: Format | None = N
         raise InputError(path, f"holds {len(reports)} jobs ({', '.join(str(k) for k in keys[:5])}"
                                f"{', ...' if len(keys) > 5 else ''}); pick one with --job")
     name = path if reports[pick].job is None else f"{path} job {reports[pick].job}"
-    return overlay_from_walk(checks[pick].walk, reports[pick], validator, name)
+    return overlay_from_walk(checks[pick].walk, checks[pick].carried, reports[pick], validator, name)

@@ -8,9 +8,13 @@ and only when an image is asked for.
 from __future__ import annotations
 
 import json
+import os
 import re
 import shutil
-from collections.abc import Mapping
+import sys
+import tempfile
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -32,7 +36,7 @@ STYLE = {
 }
 VISITED, VIOLATION, INFERRED = "#0b57d0", "#d93025", "#7b1fa2"
 LEGEND = ("[n]: the n-th change of the trace;  bold blue: observed;  dashed purple: inferred (sampled mode);  "
-          "red: violation")
+          "red: violation;  N polls: answers that carried that status")
 
 
 class RenderError(JobFSMError, RuntimeError):
@@ -58,6 +62,8 @@ class Overlay:
     visits: Mapping[str, int] = field(default_factory=dict)
     steps: tuple[Step, ...] = ()
     name: str = "trace"
+    note: str = ""
+    """A line about the whole trace (where it ended), shown under the legend."""
 
 
 def title_of(spec: Spec, overlay: Overlay | None = None) -> str:
@@ -74,10 +80,12 @@ def to_dot(spec: Spec, *, direction: Direction = "LR", title: str | None = None,
     main = _main_path(spec)
     label = _html(title)
     if overlay is not None:
-        label += f'<BR/><FONT POINT-SIZE="10">{_html(LEGEND)}</FONT>'
+        small = LEGEND + (f"\n{overlay.note}" if overlay.note else "")
+        label += f'<BR/><FONT POINT-SIZE="10">{_html(small)}</FONT>'
     out = [
         "digraph lifecycle {",
-        f'  graph [rankdir={direction}, label=<{label}>, labelloc=t, fontname="Helvetica", fontsize=16, '
+        f'  graph [rankdir={direction}, {f"label=<{label}>, " if label else ""}labelloc=t, fontname="Helvetica", '
+        'fontsize=16, '
         'nodesep=0.6, ranksep=1.1, newrank=true, pad=0.2];',
         '  node [fontname="Helvetica", fontsize=12, shape=box, style="rounded,filled", penwidth=1.4];',
         '  edge [fontname="Helvetica", fontsize=10, color="#5f6368", fontcolor="#3c4043", arrowsize=0.7];',
@@ -94,7 +102,7 @@ def to_dot(spec: Spec, *, direction: Direction = "LR", title: str | None = None,
         if s.name in main:
             attrs.append("group=main")
         if s.name in visits:
-            attrs += [f'color="{VISITED}"', "penwidth=3", 'fontname="Helvetica-Bold"']
+            attrs += ["penwidth=3.5", 'fontname="Helvetica-Bold"']
         out.append(f"  {_id(s.name)} [{', '.join(attrs)}];")
     out.append(f"  __start -> {_id(spec.initial)} [arrowsize=0.8];")
     # terminal statuses side by side, success in the middle (in line with the main path), cancel and
@@ -108,8 +116,6 @@ def to_dot(spec: Spec, *, direction: Direction = "LR", title: str | None = None,
         attrs = [f'label="{_dot(e.event)}"', f'tooltip="{_dot(e.reason)}"']
         if e.source in main and e.dest in main:
             attrs.append("weight=8")
-        elif e.source not in main and spec.status(e.dest).kind != "terminal" and e.dest not in main:
-            attrs.append("constraint=false")  # edges between side statuses do not push ranks apart
         marks = taken.get((e.source, e.dest), [])
         if marks:
             dashed = all(kind == "inferred" for kind, _ in marks)
@@ -122,7 +128,8 @@ def to_dot(spec: Spec, *, direction: Direction = "LR", title: str | None = None,
         out.append(f"  {_id(e.source)} -> {_id(e.dest)} [{', '.join(attrs)}];")
     for step in overlay.steps if overlay else ():
         if step.kind == "violation":
-            out.append(f"  {_id(step.source)} -> {_id(step.dest)} [label=\"[{step.order}] {_dot(step.rule or '')}\", "
+            # xlabel: placed after the layout, so the label of an edge that breaks the layout stays clear
+            out.append(f"  {_id(step.source)} -> {_id(step.dest)} [xlabel=\"[{step.order}] {_dot(step.rule or '')}\", "
                        f'color="{VIOLATION}", fontcolor="{VIOLATION}", penwidth=2.5, constraint=false];')
     out.append("}")
     return "\n".join(out) + "\n"
@@ -169,14 +176,18 @@ def render_image(dot: str, fmt: str, backend: str = "auto") -> bytes:
     are there (``auto``, ``system``), else pygraphviz (``auto``, ``pygraphviz``)."""
     if fmt not in IMAGE_FORMATS:
         raise RenderError(f"unknown image format {fmt!r}; expected one of {', '.join(IMAGE_FORMATS)}")
-    if backend in ("auto", "system") and shutil.which("dot"):
+    has_dot = shutil.which("dot") is not None
+    if backend in ("auto", "system") and has_dot:
         try:
             import graphviz
         except ImportError:
             if backend == "system":
                 raise RenderError("the system backend needs the graphviz package: pip install graphviz") from None
         else:
-            return bytes(graphviz.Source(dot).pipe(format=fmt))
+            try:
+                return bytes(graphviz.Source(dot).pipe(format=fmt, quiet=True))
+            except graphviz.CalledProcessError as exc:
+                raise RenderError(f"dot could not draw it: {_first_line(exc.stderr)}") from None
     elif backend == "system":
         raise RenderError("the system backend needs Graphviz's dot program on PATH (e.g. apt-get install graphviz)")
     if backend in ("auto", "pygraphviz"):
@@ -185,10 +196,42 @@ def render_image(dot: str, fmt: str, backend: str = "auto") -> bytes:
         except ImportError:
             pass
         else:
-            return bytes(pygraphviz.AGraph(string=dot).draw(format=fmt, prog="dot"))
-    raise RenderError(f"rendering {fmt} needs Graphviz: pip install 'jobfsm[render]' (pygraphviz, which carries "
-                      "Graphviz), or install the dot program (e.g. apt-get install graphviz) and pip install "
-                      "graphviz; DOT and Mermaid output need neither")
+            with _quiet_fontconfig():
+                return bytes(pygraphviz.AGraph(string=dot).draw(format=fmt, prog="dot"))
+    if has_dot:
+        remedy = "pip install graphviz (the dot program is here), or pip install 'jobfsm[render]'"
+    else:
+        remedy = ("pip install 'jobfsm[render]' (pygraphviz, which carries Graphviz), or install the dot program "
+                  "(e.g. apt-get install graphviz) and pip install graphviz")
+    raise RenderError(f"rendering {fmt} needs Graphviz: {remedy}; DOT and Mermaid output need neither")
+
+
+def _first_line(data: bytes | str | None) -> str:
+    text = data.decode(errors="replace") if isinstance(data, bytes) else (data or "")
+    return next((line.strip() for line in text.splitlines() if line.strip()), "no reason given")
+
+
+@contextmanager
+def _quiet_fontconfig() -> Iterator[None]:
+    """The fontconfig inside pygraphviz's wheel warns about newer system config files on every draw;
+    hold back standard error meanwhile and pass on everything else it says."""
+    try:
+        saved = os.dup(2)
+    except OSError:
+        yield
+        return
+    with tempfile.TemporaryFile() as caught:
+        os.dup2(caught.fileno(), 2)
+        try:
+            yield
+        finally:
+            os.dup2(saved, 2)
+            os.close(saved)
+            caught.seek(0)
+            rest = [line for line in caught.read().decode(errors="replace").splitlines()
+                    if not line.startswith("Fontconfig warning")]
+            if rest:
+                print("\n".join(rest), file=sys.stderr)
 
 
 def _main_path(spec: Spec) -> set[str]:

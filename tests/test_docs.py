@@ -90,3 +90,23 @@ def test_docs_command_writes_the_page(tmp_path: Path) -> None:
     """`jobfsm docs -o PAGE` writes the same page as the committed one."""
     assert main(["docs", "-o", str(tmp_path / "page.md")]) == 0
     assert (tmp_path / "page.md").read_text() == (DIAGRAMS / "lifecycle.md").read_text()
+
+
+def test_svg_with_a_right_stamp_but_no_drawing_drifts(tmp_path: Path) -> None:
+    """A stamped file that is not an SVG of every status is drift too."""
+    for name in ("lifecycle.dot", "lifecycle.mmd", "lifecycle.md"):
+        shutil.copy(DIAGRAMS / name, tmp_path / name)
+    stamp = (DIAGRAMS / "lifecycle.svg").read_text().splitlines()[1]
+    (tmp_path / "lifecycle.svg").write_text(f"{stamp}\n<svg>garbage</svg>\n")
+    assert check_diagrams(str(tmp_path), LIFECYCLE) == [
+        f"{tmp_path}/lifecycle.svg: not an SVG drawing of every status; regenerate it"]
+
+
+def test_update_writes_only_what_drifted(tmp_path: Path) -> None:
+    """--update leaves files that match alone (an SVG drawn by another Graphviz from the same DOT too)."""
+    for name in ("lifecycle.dot", "lifecycle.mmd", "lifecycle.md", "lifecycle.svg"):
+        shutil.copy(DIAGRAMS / name, tmp_path / name)
+    assert update_diagrams(str(tmp_path), LIFECYCLE) == []
+    (tmp_path / "lifecycle.mmd").write_text("stale")
+    assert update_diagrams(str(tmp_path), LIFECYCLE) == [f"{tmp_path}/lifecycle.mmd"]
+    assert check_diagrams(str(tmp_path), LIFECYCLE) == []

@@ -46,7 +46,7 @@ def test_legal_trace_dot_marks_its_path() -> None:
 def test_illegal_trace_dot_marks_the_violation_in_red() -> None:
     """left-terminal: the step back from completed is a red edge labelled with its order and rule."""
     dot = to_dot(LIFECYCLE, overlay=_overlay("left-terminal.json"))
-    assert (f'  completed -> inProgress [label="[2] left-terminal", color="{VIOLATION}", '
+    assert (f'  completed -> inProgress [xlabel="[2] left-terminal", color="{VIOLATION}", '
             f'fontcolor="{VIOLATION}", penwidth=2.5, constraint=false];') in dot
 
 
@@ -90,3 +90,22 @@ def test_a_log_of_several_jobs_needs_a_pick(tmp_path: Path) -> None:
     with pytest.raises(InputError) as info:
         overlay_from_file(str(log), validator, job="nope")
     assert str(info.value) == f"{log}: no job 'nope'; the jobs are copy-a, copy-b, copy-c"
+
+
+def test_visits_count_only_the_polls_that_carried_the_status(tmp_path: Path) -> None:
+    """Unknown statuses add no poll to the status the machine stays at; the note says where the trace ended."""
+    trace = tmp_path / "t.txt"
+    trace.write_text("inProgress\nbogus\nbogus\nCompleted\nrunning\n")
+    overlay = overlay_from_file(str(trace), Validator())
+    assert dict(overlay.visits) == {"inProgress": 2, "completed": 1}
+    assert overlay.note == "the trace ends at inProgress after 5 polls: not terminal (unterminated)"
+    assert "the trace ends at inProgress after 5 polls: not terminal (unterminated)" in to_dot(LIFECYCLE,
+                                                                                                overlay=overlay)
+    assert _overlay("doc-copy-flow.json").note == "the trace ends at completed after 2 polls"
+
+
+def test_job_pick_in_a_file_without_keys_names_it_plainly(tmp_path: Path) -> None:
+    """--job on a trace without job keys lists its one job as '(no job key)', not Python's None."""
+    with pytest.raises(InputError) as info:
+        overlay_from_file(str(SHARED / "doc-copy-flow.json"), Validator(), job="x")
+    assert str(info.value) == f"{SHARED / 'doc-copy-flow.json'}: no job 'x'; the jobs are (no job key)"

@@ -47,3 +47,11 @@ def test_there_are_examples() -> None:
     """The README has Python examples and command samples to check."""
     assert len(PYTHON) >= 3
     assert len(SAMPLES) >= 2
+
+
+def test_rule_table_is_the_rule_list() -> None:
+    """The README's rule table lists every rule with its default severity and meaning, in order."""
+    from jobfsm.rules import RULES
+
+    rows = re.findall(r"^\| ([a-z-]+) \| (error|warning|info) \| (.*) \|$", README, re.M)
+    assert rows == [(r.id, r.severity, r.meaning) for r in RULES]

@@ -140,3 +140,29 @@ def test_awkward_names_are_quoted(name: str, dot_id: str, mermaid_lines: list[st
     assert f"  {dot_id} -> done [" in to_dot(spec)
     lines = to_mermaid(spec).splitlines()
     assert all(line in lines for line in mermaid_lines)
+
+
+def test_empty_title_draws_no_title() -> None:
+    """An empty title leaves the graph label out (Graphviz refuses an empty HTML label)."""
+    dot = to_dot(LIFECYCLE, title="")
+    assert "label=<>" not in dot
+    assert dot.splitlines()[1].startswith("  graph [rankdir=LR, labelloc=t,")
+    if shutil.which("dot") and _importable("graphviz"):
+        assert render_image(dot, "svg", "system").lstrip().startswith(b"<?xml")
+
+
+@pytest.mark.parametrize(("argv", "message"), [
+    (["-o", "out.JPG"], "-o out.JPG: cannot tell the format from '.jpg'; use --format (dot, mermaid, pdf, png, svg)"),
+    (["--format", "svg", "-o", "out.png"], "-o out.png looks like png, but --format is svg"),
+    (["--check", "d", "--update", "d"], "--check and --update: give one of them"),
+    (["--check", "d", "--direction", "TB", "-o", "x.png"],
+     "--check draws the committed diagrams only; drop --output, --direction"),
+    (["--job", "a"], "--job only go with --trace FILE"),
+    (["--check", "/nonexistent"], "--check /nonexistent: not a directory"),
+], ids=["unknown-extension", "format-mismatch", "check-and-update", "check-with-drawing", "job-without-trace",
+        "check-missing-dir"])
+def test_render_refuses_what_it_would_ignore(argv: list[str], message: str,
+                                             capsys: pytest.CaptureFixture[str]) -> None:
+    """Options that would be ignored or would write the wrong format are a usage error, exit 2."""
+    assert main(["render", *argv]) == 2
+    assert capsys.readouterr().err == f"jobfsm: error: {message}\n"
