@@ -244,8 +244,10 @@ def _render(args: argparse.Namespace) -> int:
     from jobfsm.render import render_image, to_dot, to_mermaid
 
     _render_options(args)
-    if args.check or args.update:
-        folder = args.check or args.update
+    if args.check is not None or args.update is not None:
+        folder = args.check if args.check is not None else args.update
+        if not folder:
+            raise OptionsError("--check and --update need a directory")
         if args.update:
             try:
                 written = update_diagrams(folder, LIFECYCLE, args.backend)
@@ -272,7 +274,7 @@ def _render(args: argparse.Namespace) -> int:
     make = to_mermaid if fmt == "mermaid" else to_dot
     text = make(LIFECYCLE, direction=args.direction, title=args.title, overlay=overlay)
     data = text.encode() if fmt in ("dot", "mermaid") else render_image(text, fmt, args.backend)
-    if args.output:
+    if args.output and args.output != "-":
         _save(args.output, data)
     elif fmt in ("png", "pdf") and sys.stdout.isatty():
         raise OptionsError(f"{fmt} is binary: write it to a file with -o, or redirect standard output")
@@ -289,9 +291,9 @@ def _render_options(args: argparse.Namespace) -> None:
         defaults = {"direction": "LR", "mode": "sampled", "input_format": "auto"}
         return [f"--{n.replace('_', '-')}" for n in names if getattr(args, n) not in (None, defaults.get(n))]
 
-    if args.check and args.update:
+    if args.check is not None and args.update is not None:
         raise OptionsError("--check and --update: give one of them")
-    if args.check or args.update:
+    if args.check is not None or args.update is not None:
         extra = given("format", "output", "direction", "title", "trace", "job", "job_key", "mode", "input_format")
         if extra:
             raise OptionsError(f"{'--check' if args.check else '--update'} draws the committed diagrams only; "
@@ -316,7 +318,7 @@ def _docs(args: argparse.Namespace) -> int:
     from jobfsm.docs import markdown
 
     page = markdown(LIFECYCLE, svg=args.svg or None)
-    if args.output:
+    if args.output and args.output != "-":
         _save(args.output, page.encode())
     else:
         _write(page.rstrip("\n"))
@@ -324,8 +326,12 @@ def _docs(args: argparse.Namespace) -> int:
 
 
 def _save(path: str, data: bytes) -> None:
+    """Write a file; a FIFO nobody reads is an error at once, not a wait."""
     try:
-        with open(path, "wb") as f:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_NONBLOCK", 0), 0o666)
+        if hasattr(os, "set_blocking"):
+            os.set_blocking(fd, True)
+        with open(fd, "wb") as f:
             f.write(data)
     except OSError as exc:
         raise OptionsError(f"cannot write {path}: {exc.strerror or exc}") from None

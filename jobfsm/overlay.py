@@ -91,16 +91,30 @@ def overlay_from_file(path: str, validator: Validator, *, fmt: Format | None = N
     reports, problems = validate_path(path, validator, fmt=fmt, job_key=job_key, check_type=_Kept)
     if problems:
         raise InputError(problems[0].location, problems[0].message)
-    keys = ["(no job key)" if r.job is None else r.job for r in reports]
     if job is not None:
-        wanted = [i for i, key in enumerate(keys) if str(key) == job]
+        # a string key wins over a number key with the same digits; a number key is picked by its digits
+        wanted = [i for i, r in enumerate(reports) if r.job == job] or [
+            i for i, r in enumerate(reports) if isinstance(r.job, int) and str(r.job) == job]
         if not wanted:
-            raise InputError(path, f"no job {job!r}; the jobs are {', '.join(str(k) for k in keys)}")
+            raise InputError(path, f"no job {repr(job)[:60]}; the jobs are {_keys(reports)}")
         pick = wanted[0]
     elif len(reports) == 1:
         pick = 0
     else:
-        raise InputError(path, f"holds {len(reports)} jobs ({', '.join(str(k) for k in keys[:5])}"
-                               f"{', ...' if len(keys) > 5 else ''}); pick one with --job")
-    name = path if reports[pick].job is None else f"{path} job {reports[pick].job}"
-    return overlay_from_walk(checks[pick].walk, checks[pick].carried, reports[pick], validator, name)
+        raise InputError(path, f"holds {len(reports)} jobs ({_keys(reports)}); pick one with --job")
+    return overlay_from_walk(checks[pick].walk, checks[pick].carried, reports[pick], validator, reports[pick].name)
+
+
+def _keys(reports: list[JobReport], most: int = 5) -> str:
+    shown = [_key(r.job) for r in reports[:most]]
+    return ", ".join(shown) + (f", ... ({len(reports)} in all)" if len(reports) > most else "")
+
+
+def _key(key: str | int | None) -> str:
+    """A job key on one safe line: strings plainly when they are, numbers marked, none said so."""
+    if key is None:
+        return "(no job key)"
+    if isinstance(key, int):
+        return f"{key} (a number)"
+    plain = key.isprintable() and len(key) <= 60 and key.strip() == key and key
+    return key if plain else repr(key)[:60]

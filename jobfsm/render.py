@@ -13,7 +13,7 @@ import re
 import shutil
 import sys
 import tempfile
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Literal
@@ -120,17 +120,15 @@ def to_dot(spec: Spec, *, direction: Direction = "LR", title: str | None = None,
         if marks:
             dashed = all(kind == "inferred" for kind, _ in marks)
             colour = INFERRED if dashed else VISITED
-            orders = ",".join(str(order) for _, order in marks)
-            attrs[0] = f'label="{_dot(e.event)} [{orders}]"'
+            attrs[0] = f'label="{_dot(e.event)} [{_orders([order for _, order in marks])}]"'
             attrs += [f'color="{colour}"', f'fontcolor="{colour}"', "penwidth=2.5"]
             if dashed:
                 attrs.append("style=dashed")
         out.append(f"  {_id(e.source)} -> {_id(e.dest)} [{', '.join(attrs)}];")
-    for step in overlay.steps if overlay else ():
-        if step.kind == "violation":
-            # xlabel: placed after the layout, so the label of an edge that breaks the layout stays clear
-            out.append(f"  {_id(step.source)} -> {_id(step.dest)} [xlabel=\"[{step.order}] {_dot(step.rule or '')}\", "
-                       f'color="{VIOLATION}", fontcolor="{VIOLATION}", penwidth=2.5, constraint=false];')
+    for (source, dest), (rule, orders) in _violations(overlay).items():
+        # xlabel: placed after the layout, so the label of an edge that breaks the layout stays clear
+        out.append(f'  {_id(source)} -> {_id(dest)} [xlabel="[{_orders(orders)}] {_dot(rule)}", '
+                   f'color="{VIOLATION}", fontcolor="{VIOLATION}", penwidth=2.5, constraint=false];')
     out.append("}")
     return "\n".join(out) + "\n"
 
@@ -141,7 +139,8 @@ def to_mermaid(spec: Spec, *, direction: Direction = "LR", title: str | None = N
     and marks visited and violating statuses with classes."""
     title = title_of(spec, overlay) if title is None else title
     ids = {s.name: _mermaid_id(s.name, i) for i, s in enumerate(spec.statuses)}
-    out = ["---", f"title: {json.dumps(' '.join(title.split()))}", "---", "stateDiagram-v2", f"  direction {direction}"]
+    out = ["---", f"title: {json.dumps(' '.join(clean(title).split()))}", "---", "stateDiagram-v2",
+           f"  direction {direction}"]
     for s in spec.statuses:
         if ids[s.name] != s.name:
             out.append(f'  state "{_mermaid_text(s.name)}" as {ids[s.name]}')
@@ -151,11 +150,11 @@ def to_mermaid(spec: Spec, *, direction: Direction = "LR", title: str | None = N
         label = _mermaid_text(e.event)
         marks = taken.get((e.source, e.dest), [])
         if marks:
-            label += " [" + ",".join(f"{order}{'?' if kind == 'inferred' else ''}" for kind, order in marks) + "]"
+            shown = [f"{order}{'?' if kind == 'inferred' else ''}" for kind, order in marks]
+            label += f" [{_orders(shown)}]"
         out.append(f"  {ids[e.source]} --> {ids[e.dest]} : {label}")
-    for step in overlay.steps if overlay else ():
-        if step.kind == "violation":
-            out.append(f"  {ids[step.source]} --> {ids[step.dest]} : [{step.order}] {_mermaid_text(step.rule or '')}")
+    for (source, dest), (rule, orders) in _violations(overlay).items():
+        out.append(f"  {ids[source]} --> {ids[dest]} : [{_orders(orders)}] {_mermaid_text(rule)}")
     out += [f"  {ids[n]} --> [*]" for n in spec.terminals]
     for kind, (fill, border) in STYLE.items():
         out.append(f"  classDef {kind} fill:{fill},stroke:{border},color:#202124")
@@ -185,9 +184,14 @@ def render_image(dot: str, fmt: str, backend: str = "auto") -> bytes:
                 raise RenderError("the system backend needs the graphviz package: pip install graphviz") from None
         else:
             try:
-                return bytes(graphviz.Source(dot).pipe(format=fmt, quiet=True))
+                image = bytes(graphviz.Source(dot).pipe(format=fmt, quiet=True))
+                if not image:
+                    raise RenderError(f"dot could not draw it: it wrote no {fmt}")
+                return image
             except graphviz.CalledProcessError as exc:
                 raise RenderError(f"dot could not draw it: {_first_line(exc.stderr)}") from None
+            except (OSError, graphviz.ExecutableNotFound) as exc:  # dot quit before reading it all, or vanished
+                raise RenderError(f"dot could not draw it: {exc}") from None
     elif backend == "system":
         raise RenderError("the system backend needs Graphviz's dot program on PATH (e.g. apt-get install graphviz)")
     if backend in ("auto", "pygraphviz"):
@@ -196,8 +200,11 @@ def render_image(dot: str, fmt: str, backend: str = "auto") -> bytes:
         except ImportError:
             pass
         else:
-            with _quiet_fontconfig():
-                return bytes(pygraphviz.AGraph(string=dot).draw(format=fmt, prog="dot"))
+            try:
+                with _quiet_fontconfig():
+                    return bytes(pygraphviz.AGraph(string=dot).draw(format=fmt, prog="dot"))
+            except (pygraphviz.DotError, OSError, ValueError) as exc:
+                raise RenderError(f"Graphviz could not draw it: {_first_line(str(exc))}") from None
     if has_dot:
         remedy = "pip install graphviz (the dot program is here), or pip install 'jobfsm[render]'"
     else:
@@ -243,6 +250,21 @@ def _main_path(spec: Spec) -> set[str]:
     return {spec.initial, *(e.dest for e in path)}
 
 
+def _violations(overlay: Overlay | None) -> dict[tuple[str, str], tuple[str, list[int]]]:
+    """Violating changes grouped by pair of statuses (one red edge each, however often it happened)."""
+    out: dict[tuple[str, str], tuple[str, list[int]]] = {}
+    for step in overlay.steps if overlay else ():
+        if step.kind == "violation":
+            out.setdefault((step.source, step.dest), (step.rule or "", []))[1].append(step.order)
+    return out
+
+
+def _orders(orders: Sequence[object], most: int = 6) -> str:
+    """Change numbers for a label, the first few and how many more: labels stay short on long traces."""
+    shown = ",".join(str(o) for o in orders[:most])
+    return shown if len(orders) <= most else f"{shown},... {len(orders)} times"
+
+
 def _taken(overlay: Overlay | None) -> dict[tuple[str, str], list[tuple[str, int]]]:
     marks: dict[tuple[str, str], list[tuple[str, int]]] = {}
     for step in overlay.steps if overlay else ():
@@ -265,15 +287,26 @@ def _id(name: str) -> str:
     return f'"{_dot(name)}"'
 
 
+def clean(text: str, limit: int = 2000) -> str:
+    """Text any drawing can take: control characters and undecodable bytes (from arguments that are not
+    UTF-8) written as escapes, and no longer than ``limit`` (Graphviz refuses labels over 16 KiB)."""
+    text = _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
+    text = text.encode("utf-8", "backslashreplace").decode("utf-8")
+    return text if len(text) <= limit else f"{text[:limit]}... ({len(text)} characters)"
+
+
+_CONTROL = re.compile(r"[\x00-\x09\x0b-\x1f\x7f-\x9f]")
+
+
 def _html(text: str) -> str:
     """Text for a DOT HTML-like label."""
-    return (text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace('"', "&quot;")
+    return (clean(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace('"', "&quot;")
             .replace("\n", "<BR/>"))
 
 
 def _dot(text: str) -> str:
     """Text for a DOT double-quoted string."""
-    return text.replace("\\", "\\\\").replace('"', '\\"').replace("\r", "").replace("\n", "\\n")
+    return clean(text).replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
 
 
 def _mermaid_id(name: str, i: int) -> str:
@@ -282,4 +315,4 @@ def _mermaid_id(name: str, i: int) -> str:
 
 def _mermaid_text(text: str) -> str:
     """Text safe in a Mermaid label: no line breaks, and the characters Mermaid reads as syntax as entities."""
-    return re.sub(r'[#;:"<>&{}|]', lambda m: f"#{ord(m.group())};", " ".join(text.split()))
+    return re.sub(r'[#;:"<>&{}|]', lambda m: f"#{ord(m.group())};", " ".join(clean(text).split()))

@@ -109,3 +109,17 @@ def test_job_pick_in_a_file_without_keys_names_it_plainly(tmp_path: Path) -> Non
     with pytest.raises(InputError) as info:
         overlay_from_file(str(SHARED / "doc-copy-flow.json"), Validator(), job="x")
     assert str(info.value) == f"{SHARED / 'doc-copy-flow.json'}: no job 'x'; the jobs are (no job key)"
+
+
+def test_job_keys_in_messages_are_safe_and_short(tmp_path: Path) -> None:
+    """Keys with newlines or escapes are quoted, long lists are cut, and '1' and 1 are told apart."""
+    log = tmp_path / "t.jsonl"
+    lines = ['{"job": "a\\nb", "status": "failed"}', '{"job": 1, "status": "failed"}',
+             '{"job": "1", "status": "completed"}']
+    lines += [f'{{"job": "j{i}", "status": "failed"}}' for i in range(10)]
+    log.write_text("\n".join(lines) + "\n")
+    with pytest.raises(InputError) as info:
+        overlay_from_file(str(log), Validator())
+    assert str(info.value) == (f"{log}: holds 13 jobs ('a\\nb', 1 (a number), 1, j0, j1, ... (13 in all)); pick one "
+                               "with --job")
+    assert overlay_from_file(str(log), Validator(), job="1").visits == {"completed": 1}

@@ -166,3 +166,82 @@ def test_render_refuses_what_it_would_ignore(argv: list[str], message: str,
     """Options that would be ignored or would write the wrong format are a usage error, exit 2."""
     assert main(["render", *argv]) == 2
     assert capsys.readouterr().err == f"jobfsm: error: {message}\n"
+
+
+def _agraph(dot: str) -> object:
+    import pygraphviz
+
+    return pygraphviz.AGraph(string=dot)
+
+
+@pytest.mark.parametrize("title", ["\x01\x1b[1mbold\x7f", "x" * 17_000, "&" * 4_000, "bad\udcffutf8", "a\nb"],
+                         ids=["control", "17k", "ampersands", "surrogate", "newline"])
+def test_hostile_titles_still_draw(title: str) -> None:
+    """Control characters, undecodable bytes and huge titles come out escaped and capped; Graphviz draws them."""
+    _backend_or_skip("pygraphviz")
+    dot = to_dot(LIFECYCLE, title=title)
+    assert "\x01" not in dot
+    assert "\udcff" not in dot
+    assert len(dot) < 20_000
+    _agraph(dot)
+    assert render_image(dot, "svg", "pygraphviz").lstrip().startswith(b"<?xml")
+    mermaid = to_mermaid(LIFECYCLE, title=title)
+    assert mermaid.splitlines()[1].startswith('title: "')
+    assert mermaid.count("\n") == to_mermaid(LIFECYCLE).count("\n")
+
+
+def test_long_traces_draw_a_bounded_picture(tmp_path: os.PathLike[str]) -> None:
+    """10,000 changes of every kind give at most one edge per pair of statuses and short labels."""
+    from jobfsm import Validator
+    from jobfsm.overlay import overlay_from_file
+
+    trace = os.path.join(tmp_path, "t.json")
+    with open(trace, "w") as f:
+        f.write(str(["notStarted", "completed", "inProgress", "cancelled", "waiting", "failed", "cancelPending"]
+                    * 1430).replace("'", '"'))
+    dot = to_dot(LIFECYCLE, overlay=overlay_from_file(trace, Validator()))
+    edges = [line for line in dot.splitlines() if " -> " in line]
+    assert len(edges) <= 1 + 1 + len(LIFECYCLE.edges) + 49
+    assert max(len(line) for line in dot.splitlines()) < 600
+    assert "times]" in dot
+
+
+@pytest.mark.parametrize("script", ["echo 'Error: broken' >&2; exit 1", "exit 0"],
+                         ids=["dot-fails", "dot-quits-early"])
+def test_a_failing_dot_is_one_line_error(script: str, tmp_path: os.PathLike[str], monkeypatch: pytest.MonkeyPatch,
+                                         capsys: pytest.CaptureFixture[str]) -> None:
+    """A dot that fails, or quits before reading its input, is a RenderError and exit 2, never exit 0."""
+    if not _importable("graphviz"):
+        pytest.skip("needs the graphviz package")
+    fake = os.path.join(tmp_path, "dot")
+    with open(fake, "w") as f:
+        f.write(f"#!/bin/sh\n{script}\n")
+    os.chmod(fake, 0o755)
+    monkeypatch.setenv("PATH", f"{tmp_path}{os.pathsep}{os.environ['PATH']}")
+    big = to_dot(LIFECYCLE, title="x" * 1999) * 300  # more than a pipe holds, so an early quit breaks it
+    with pytest.raises(RenderError) as info:
+        render_image(big, "svg", "system")
+    assert str(info.value).startswith("dot could not draw it")
+    assert "\n" not in str(info.value)
+    assert main(["render", "--backend", "system", "-o", os.path.join(tmp_path, "x.svg")]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("jobfsm: error: dot could not draw it")
+    assert err.count("\n") == 1
+
+
+def test_output_fifo_without_reader_is_an_error_not_a_wait(tmp_path: os.PathLike[str]) -> None:
+    """-o to a FIFO nobody reads fails at once with one line."""
+    import subprocess
+
+    fifo = os.path.join(tmp_path, "fifo")
+    os.mkfifo(fifo)
+    done = subprocess.run([sys.executable, "-m", "jobfsm", "render", "-o", fifo, "--format", "dot"],
+                          capture_output=True, text=True, timeout=60)
+    assert (done.returncode, done.stderr) == (2, f"jobfsm: error: cannot write {fifo}: No such device or address\n")
+
+
+def test_output_dash_is_standard_output(capsys: pytest.CaptureFixture[str]) -> None:
+    """-o - writes to standard output, not to a file called '-'."""
+    assert main(["render", "-o", "-", "--format", "mermaid"]) == 0
+    assert capsys.readouterr().out.startswith("---\ntitle:")
+    assert not os.path.exists("-")
