@@ -74,6 +74,7 @@ class Spec:
     _by_name: dict[str, Status] = field(init=False, repr=False, compare=False)
     _succ: dict[str, tuple[Edge, ...]] = field(init=False, repr=False, compare=False)
     _folded: dict[str, str | Alias] = field(init=False, repr=False, compare=False)
+    _hash: int = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         problems = _problems(self)
@@ -86,9 +87,10 @@ class Spec:
         object.__setattr__(self, "_by_name", by_name)
         object.__setattr__(self, "_succ", succ)
         object.__setattr__(self, "_folded", folded)
+        object.__setattr__(self, "_hash", hash((self.name, self.statuses, self.edges, self.aliases, self.notes)))
 
     def __hash__(self) -> int:
-        return hash((self.name, self.statuses, self.edges, self.aliases))
+        return self._hash
 
     @property
     def names(self) -> tuple[str, ...]:

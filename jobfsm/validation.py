@@ -359,7 +359,7 @@ class JobCheck:
             message = f"{canon} after terminal status {last}; a terminal status may only repeat"
         elif self._v.options.mode == "strict":
             message = (f"illegal transition {last} -> {canon} (strict mode); from {last} the legal next "
-                       f"statuses are {', '.join(t.successors[last])}")
+                       f"statuses are {', '.join(n for n in t.spec.names if n in t.successors[last])}")
         else:
             message = (f"illegal transition {last} -> {canon}; after {last} only "
                        f"{', '.join(n for n in t.spec.names if n in t.paths[last])} may be observed")

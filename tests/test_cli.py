@@ -179,7 +179,7 @@ def test_complete_requires_start_and_terminal_end(capsys):
     ("sampled", 0, [("skipped-states", "info", "notStarted -> completed passed unseen through inProgress "
                                                "(notStarted -start-> inProgress -complete-> completed)")]),
     ("strict", 1, [("illegal-transition", "error", "illegal transition notStarted -> completed (strict mode); "
-                    "from notStarted the legal next statuses are inProgress, failed, cancelled, cancelPending")]),
+                    "from notStarted the legal next statuses are inProgress, cancelPending, failed, cancelled")]),
 ], ids=["sampled", "strict"])
 def test_mode(mode, code, expected, capsys):
     """--mode strict makes a skipped status an illegal transition; sampled notes it at info."""

@@ -27,7 +27,7 @@ CASES: list[tuple[str, list[Any], dict[str, Any], list[tuple[Any, ...]]]] = [
     ("skip-strict", ["notStarted", "completed"], {"mode": "strict"}, [
         ("illegal-transition", "error", 1, "[1]", "notStarted", "completed",
          "illegal transition notStarted -> completed (strict mode); from notStarted the legal next statuses "
-         "are inProgress, failed, cancelled, cancelPending")]),
+         "are inProgress, cancelPending, failed, cancelled")]),
     ("backwards-sampled", ["inProgress", "notStarted", "inProgress", "completed"], {}, [
         ("illegal-transition", "error", 1, "[1]", "inProgress", "notStarted",
          "illegal transition inProgress -> notStarted; after inProgress only inProgress, waiting, cancelPending, "
