@@ -1,16 +1,57 @@
-"""jobfsm: the executable specification of the Microsoft Graph / OneDrive asyncJobStatus lifecycle."""
+"""jobfsm: the executable specification of the Microsoft Graph / OneDrive asyncJobStatus lifecycle.
 
-from jobfsm.errors import InputError, JobFSMError, OptionsError, SpecError, TraceViolationError, UnknownStatusError
-from jobfsm.lifecycle import LIFECYCLE
-from jobfsm.report import InputProblem, JobReport, Report, Violation
-from jobfsm.rules import RULES, Rule
-from jobfsm.spec import Alias, Edge, Resolved, Spec, Status
-from jobfsm.validation import JobCheck, Options, Validator, validate
+Names are loaded on first use, so that ``import jobfsm`` (and the pytest plugin, and ``jobfsm --help``)
+cost next to nothing until something is validated.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
 
 __version__ = "0.1.0"
 
-__all__ = [
-    "LIFECYCLE", "RULES", "Alias", "Edge", "InputError", "InputProblem", "JobCheck", "JobFSMError",
-    "JobReport", "Options", "OptionsError", "Report", "Resolved", "Rule", "Spec", "SpecError", "Status",
-    "TraceViolationError", "UnknownStatusError", "Validator", "Violation", "__version__", "validate",
-]
+_HOMES = {
+    "InputError": "errors", "JobFSMError": "errors", "OptionsError": "errors", "SpecError": "errors",
+    "TraceViolationError": "errors", "UnknownStatusError": "errors",
+    "LIFECYCLE": "lifecycle",
+    "InputProblem": "report", "JobReport": "report", "Report": "report", "Violation": "report",
+    "RULES": "rules", "Rule": "rules",
+    "Alias": "spec", "Edge": "spec", "Resolved": "spec", "Spec": "spec", "Status": "spec",
+    "JobCheck": "validation", "Options": "validation", "Validator": "validation", "validate": "validation",
+    "Tracker": "tracker", "IllegalStepError": "tracker",
+    "assert_valid_trace": "testing", "TraceRecorder": "testing",
+}
+
+__all__ = ["__version__", *_HOMES]
+
+
+def __getattr__(name: str) -> Any:
+    home = _HOMES.get(name)
+    if home is None:
+        raise AttributeError(f"module 'jobfsm' has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"jobfsm.{home}"), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)
+
+
+if TYPE_CHECKING:
+    from jobfsm.errors import (
+        InputError,
+        JobFSMError,
+        OptionsError,
+        SpecError,
+        TraceViolationError,
+        UnknownStatusError,
+    )
+    from jobfsm.lifecycle import LIFECYCLE
+    from jobfsm.report import InputProblem, JobReport, Report, Violation
+    from jobfsm.rules import RULES, Rule
+    from jobfsm.spec import Alias, Edge, Resolved, Spec, Status
+    from jobfsm.testing import TraceRecorder, assert_valid_trace
+    from jobfsm.tracker import IllegalStepError, Tracker
+    from jobfsm.validation import JobCheck, Options, Validator, validate

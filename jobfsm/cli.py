@@ -11,14 +11,17 @@ import json
 import os
 import sys
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from jobfsm import __version__
 from jobfsm.errors import JobFSMError, OptionsError
 from jobfsm.lifecycle import LIFECYCLE
 from jobfsm.render import BACKENDS, DIRECTIONS, IMAGE_FORMATS
 from jobfsm.report import InputProblem, JobReport, Report
-from jobfsm.rules import RULES, SEVERITIES
-from jobfsm.validation import LEVELS, MODES, Options, Validator
+from jobfsm.rules import LEVELS, MODES, RULES, SEVERITIES
+
+if TYPE_CHECKING:
+    from jobfsm.validation import Options
 
 EXIT_OK, EXIT_VIOLATIONS, EXIT_INPUT = 0, 1, 2
 
@@ -155,6 +158,8 @@ def _judging(p: argparse.ArgumentParser) -> None:
 
 
 def _options(args: argparse.Namespace) -> Options:
+    from jobfsm.validation import Options
+
     severity: dict[str, str] = {}
     for item in args.severity:
         rule, sep, level = item.partition("=")
@@ -166,6 +171,7 @@ def _options(args: argparse.Namespace) -> Options:
 
 def _validate(args: argparse.Namespace) -> int:
     from jobfsm.inputs import validate_path
+    from jobfsm.validation import Validator
 
     validator = Validator(_options(args))
     fmt = None if args.input_format == "auto" else args.input_format
@@ -180,6 +186,8 @@ def _validate(args: argparse.Namespace) -> int:
 
 
 def _check(args: argparse.Namespace) -> int:
+    from jobfsm.validation import Validator
+
     report = Validator(_options(args)).validate(args.statuses, source="<arguments>")
     return _emit(report, args)
 
@@ -267,6 +275,7 @@ def _render(args: argparse.Namespace) -> int:
     overlay = None
     if args.trace:
         from jobfsm.overlay import overlay_from_file
+        from jobfsm.validation import Options, Validator
 
         validator = Validator(Options(args.mode))
         input_format = None if args.input_format == "auto" else args.input_format

@@ -1,4 +1,4 @@
-"""The stable rule ids (the public vocabulary of violations) and their default severities."""
+"""The public vocabulary: the stable rule ids with their default severities, the severities, the modes."""
 
 from __future__ import annotations
 
@@ -7,6 +7,9 @@ from typing import Literal
 
 Severity = Literal["error", "warning", "info"]
 SEVERITIES: tuple[Severity, ...] = ("error", "warning", "info")
+LEVELS = (*SEVERITIES, "off")
+Mode = Literal["sampled", "strict"]
+MODES: tuple[Mode, ...] = ("sampled", "strict")
 RANK: dict[str, int] = {"error": 3, "warning": 2, "info": 1, "off": 0}
 
 

@@ -16,9 +16,9 @@ from jobfsm.errors import JobFSMError
 from jobfsm.lifecycle import LIFECYCLE
 from jobfsm.machine import Machine, build_machine, tables
 from jobfsm.report import Violation
-from jobfsm.rules import RANK
+from jobfsm.rules import RANK, Mode
 from jobfsm.spec import Spec
-from jobfsm.validation import Mode, Options, Validator
+from jobfsm.validation import Options, Validator
 
 
 class IllegalStepError(JobFSMError, ValueError):

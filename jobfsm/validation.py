@@ -10,18 +10,15 @@ import math
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import Any, Literal
+from typing import Any
 
 from jobfsm.errors import InputError, JobFSMError, OptionsError
 from jobfsm.lifecycle import LIFECYCLE
 from jobfsm.machine import Tables, tables
 from jobfsm.report import JobReport, Report, Violation
-from jobfsm.rules import BY_ID, RANK, SEVERITIES
+from jobfsm.rules import BY_ID, LEVELS, MODES, RANK, SEVERITIES, Mode
 from jobfsm.spec import Spec
 
-Mode = Literal["sampled", "strict"]
-MODES: tuple[Mode, ...] = ("sampled", "strict")
-LEVELS = (*SEVERITIES, "off")
 _COMPLETE_ERRORS = ("unterminated", "incomplete-start")
 _CACHE_LIMIT = 4096
 _MISSING: Any = object()

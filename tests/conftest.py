@@ -6,3 +6,5 @@ from pathlib import Path
 
 DATA = Path(__file__).parent / "data"
 SHARED = DATA / "shared"
+
+pytest_plugins = ["pytester"]

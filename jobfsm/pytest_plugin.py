@@ -1,0 +1,73 @@
+"""The pytest plugin (entry point ``jobfsm``): the ``jobfsm_trace`` fixture, options, a marker, a summary.
+
+It is inert until used: nothing runs unless a test asks for the fixture or calls ``assert_valid_trace``.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any
+
+import pytest
+
+from jobfsm.rules import MODES, SEVERITIES
+
+if TYPE_CHECKING:
+    from jobfsm.testing import TraceRecorder
+
+__all__ = ["jobfsm_trace"]
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("jobfsm", "asyncJobStatus lifecycle checks")
+    group.addoption("--jobfsm-mode", choices=MODES, default=None,
+                    help="how jobfsm_trace judges polls: sampled (default) or strict")
+    group.addoption("--jobfsm-fail-on", choices=SEVERITIES, default=None,
+                    help="lowest severity that fails a test using jobfsm_trace (default: error)")
+    group.addoption("--jobfsm-complete", action="store_true", default=False,
+                    help="require complete traces: start at notStarted, end terminal")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "jobfsm(mode=None, fail_on=None, complete=None, severity=None): options "
+                                       "for the jobfsm_trace fixture in this test")
+
+
+@pytest.fixture
+def jobfsm_trace(request: pytest.FixtureRequest) -> TraceRecorder:
+    """Record polls with ``jobfsm_trace.observe(status_or_body, job=...)``; they are validated when the
+    test body ends, and the test fails with the trace shown poll by poll if they break the lifecycle."""
+    from jobfsm.testing import TraceRecorder
+    from jobfsm.validation import Options
+
+    config = request.config
+    marker = request.node.get_closest_marker("jobfsm")
+    given: dict[str, Any] = dict(marker.kwargs) if marker else {}
+    options = Options(
+        mode=given.get("mode") or config.getoption("jobfsm_mode") or "sampled",
+        complete=bool(given.get("complete", config.getoption("jobfsm_complete"))),
+        fail_on=given.get("fail_on") or config.getoption("jobfsm_fail_on") or "error",
+        severity=given.get("severity") or {},
+    )
+    return TraceRecorder(options)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_call(item: pytest.Item) -> Iterator[None]:
+    """After a passing test body, check what its ``jobfsm_trace`` recorded (a failure fails the test)."""
+    __tracebackhide__ = True
+    result = yield
+    recorder = getattr(item, "funcargs", {}).get("jobfsm_trace")
+    if recorder is not None and recorder.polls:
+        recorder.check()
+    return result
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    testing = sys.modules.get("jobfsm.testing")  # loaded only if some test checked a trace
+    if testing is None:
+        return
+    STATS = testing.STATS
+    if STATS["checked"]:
+        terminalreporter.write_line(f"jobfsm: {STATS['checked']} traces checked, {STATS['failed']} failed")

@@ -1,0 +1,96 @@
+"""Pins jobfsm.tracker: the online tracker on a shared machine, its errors, history and callbacks."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+from conftest import SHARED
+
+from jobfsm import JobFSMError, validate
+from jobfsm.tracker import IllegalStepError, Tracker
+
+EXPECTED: dict[str, dict[str, Any]] = json.loads((SHARED / "expected.json").read_text())
+CASES = sorted(n for n in EXPECTED if n.endswith(".json"))
+
+
+@pytest.mark.parametrize("name", CASES, ids=CASES)
+def test_tracker_agrees_with_the_validator_on_shared_traces(name: str) -> None:
+    """Legal shared traces are accepted; illegal ones raise at exactly the poll of their first error."""
+    mode = EXPECTED[name].get("mode", "sampled")
+    trace = json.loads((SHARED / name).read_text())
+    errors = [v for v in validate(trace, mode=mode).violations if v.severity == "error"]
+    tracker = Tracker(mode=mode)
+    if not errors:
+        for poll in trace:
+            tracker.observe(poll)
+        assert tracker.status == validate(trace, mode=mode).final
+        return
+    for i, poll in enumerate(trace):
+        if i < errors[0].index:
+            tracker.observe(poll)
+        else:
+            with pytest.raises(IllegalStepError) as info:
+                tracker.observe(poll)
+            assert (info.value.index, info.value.violation.rule) == (errors[0].index, errors[0].rule)
+            break
+
+
+def test_left_terminal_message_and_stop() -> None:
+    """The error names the poll, rule and what was legal; the tracker keeps its last legal status and stops."""
+    tracker = Tracker()
+    tracker.observe({"status": "inProgress"})
+    tracker.observe({"status": "completed", "resourceId": "r"})
+    with pytest.raises(IllegalStepError) as info:
+        tracker.observe({"status": "inProgress"})
+    assert str(info.value) == ("poll 2: left-terminal: inProgress after terminal status completed; a terminal "
+                               "status may only repeat")
+    assert isinstance(info.value, ValueError)
+    assert (tracker.status, tracker.finished, info.value.history) == ("completed", True,
+                                                                      ["inProgress", "completed", "inProgress"])
+    with pytest.raises(JobFSMError) as again:
+        tracker.observe("completed")
+    assert str(again.value) == ("the tracker stopped at poll 2: left-terminal: inProgress after terminal status "
+                                "completed; a terminal status may only repeat; it takes no more polls")
+
+
+def test_callbacks_fire_on_every_status_entered() -> None:
+    """Class methods on_enter_<status> and instance callbacks run, inferred statuses of a skip included."""
+    seen: list[str] = []
+
+    class Copy(Tracker):
+        def on_enter_completed(self) -> None:
+            seen.append("class:completed")
+
+    tracker = Copy()
+    tracker.on_enter("inProgress", lambda t: seen.append(f"instance:{t.status}"))
+    assert tracker.observe("notStarted") == "notStarted"
+    assert tracker.observe("completed") == "completed"  # sampled: passes through inProgress
+    assert seen == ["instance:inProgress", "class:completed"]
+    assert tracker.history == ["notStarted", "completed"]
+
+
+def test_trackers_share_one_machine() -> None:
+    """Every tracker of a class uses one machine, and is not registered as one of its models."""
+    trackers = [Tracker() for _ in range(1000)]
+    for t in trackers:
+        t.observe("inProgress")
+        t.observe("waiting")
+    assert Tracker.machine() is Tracker.machine()
+    assert Tracker.machine().models == []
+    assert {t.status for t in trackers} == {"waiting"}
+
+
+def test_warnings_do_not_raise_unless_asked() -> None:
+    """A warning (an unknown status) passes by default and raises with fail_on='warning'."""
+    assert Tracker().observe("mystery") is None
+    with pytest.raises(IllegalStepError) as info:
+        Tracker(fail_on="warning").observe("mystery")
+    assert info.value.violation.rule == "unknown-status"
+
+
+def test_unknown_status_in_callback_registration() -> None:
+    """on_enter names a status of the spec, or fails at once."""
+    with pytest.raises(KeyError):
+        Tracker().on_enter("done", lambda t: None)
