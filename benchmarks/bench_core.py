@@ -24,7 +24,7 @@ from typing import Any
 
 import msgspec
 
-from jobfsm import LIFECYCLE, Validator
+from jobfsm import LIFECYCLE, Tracker, Validator
 from jobfsm.inputs import validate_path
 from jobfsm.machine import build_machine
 
@@ -210,6 +210,15 @@ def main() -> int:
         print(f"  jobfsm validate        {t_long:8.3f} s  {n / t_long / 1e6:6.2f} M polls/s")
         print(f"  bare decode (dicts)    {t_long_dict:8.3f} s  {n / t_long_dict / 1e6:6.2f} M polls/s")
         results.append(("long-job log: time over bare dict decoding", t_long / t_long_dict, 0.0, "info"))
+
+    t_track, _ = interleaved({"trackers": lambda: [Tracker() for _ in range(100_000)]}, args.repeat)["trackers"]
+    few = 2_000
+    t_own, _ = interleaved({"own": lambda: [build_machine(model=type("Job", (), {})()) for _ in range(few)]},
+                           1)["own"]
+    print("online trackers")
+    print(f"  100,000 trackers on one shared machine   {t_track:8.3f} s  {t_track / 100_000 * 1e6:6.1f} us each")
+    print(f"  {few:,} jobs with a machine of their own   {t_own:8.3f} s  {t_own / few * 1e6:6.1f} us each")
+    results.append(("trackers: cheaper than a machine per job", (t_own / few) / (t_track / 100_000), 0.0, "info"))
 
     failed = False
     print("targets")

@@ -11,7 +11,9 @@ from jobfsm.cli import main
 
 ROOT = Path(__file__).parent.parent
 README = (ROOT / "README.md").read_text()
-PYTHON = re.findall(r"```python\n(.*?)```", README, re.S)
+BLOCKS = re.findall(r"```python\n(.*?)```", README, re.S)
+PYTHON = [b for b in BLOCKS if not b.startswith("# test_")]
+TEST_FILES = [b for b in BLOCKS if b.startswith("# test_")]
 SAMPLES = re.findall(r"```(?:text|json)\n\$ jobfsm (.*?)\n(.*?)```", README, re.S)
 
 
@@ -43,8 +45,19 @@ def test_sample_outputs_are_real(argv: str, shown: str, capsys: pytest.CaptureFi
     assert capsys.readouterr().out == shown
 
 
+@pytest.mark.parametrize("code", TEST_FILES, ids=[b.split("\n", 1)[0][2:] for b in TEST_FILES])
+def test_example_test_files_pass_under_pytest(code: str, pytester: pytest.Pytester) -> None:
+    """Each example test file of the README passes in a real pytest run with the plugin."""
+    name = code.split("\n", 1)[0][2:].removesuffix(".py")
+    pytester.makepyfile(**{name: code})
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider")
+    assert result.ret == 0, result.stdout.str()
+    assert result.parseoutcomes()["passed"] >= 2
+
+
 def test_there_are_examples() -> None:
-    """The README has Python examples and command samples to check."""
+    """The README has Python examples, example test files and command samples to check."""
+    assert len(TEST_FILES) >= 2
     assert len(PYTHON) >= 3
     assert len(SAMPLES) >= 2
 
