@@ -38,12 +38,16 @@ def pytest_configure(config: pytest.Config) -> None:
 def jobfsm_trace(request: pytest.FixtureRequest) -> TraceRecorder:
     """Record polls with ``jobfsm_trace.observe(status_or_body, job=...)``; they are validated when the
     test body ends, and the test fails with the trace shown poll by poll if they break the lifecycle."""
+    __tracebackhide__ = True
     from jobfsm.testing import TraceRecorder
     from jobfsm.validation import Options
 
     config = request.config
     marker = request.node.get_closest_marker("jobfsm")
     given: dict[str, Any] = dict(marker.kwargs) if marker else {}
+    if marker and (marker.args or set(given) - {"mode", "fail_on", "complete", "severity"}):
+        raise pytest.UsageError(f"{request.node.nodeid}: @pytest.mark.jobfsm takes the keywords mode, fail_on, "
+                                f"complete and severity; found {marker.args or ''}{sorted(set(given)) or ''}")
     options = Options(
         mode=given.get("mode") or config.getoption("jobfsm_mode") or "sampled",
         complete=bool(given.get("complete", config.getoption("jobfsm_complete"))),
@@ -57,17 +61,44 @@ def jobfsm_trace(request: pytest.FixtureRequest) -> TraceRecorder:
 def pytest_runtest_call(item: pytest.Item) -> Iterator[None]:
     """After a passing test body, check what its ``jobfsm_trace`` recorded (a failure fails the test)."""
     __tracebackhide__ = True
-    result = yield
     recorder = getattr(item, "funcargs", {}).get("jobfsm_trace")
-    if recorder is not None and recorder.polls:
+    try:
+        result = yield
+    except BaseException:
+        # the test failed on its own: still show what the trace says, beside its error
+        text = recorder.failures() if recorder is not None else None
+        if text:
+            item.add_report_section("call", "jobfsm", text)
+        raise
+    if recorder is not None:
         recorder.check()
     return result
 
 
-def pytest_terminal_summary(terminalreporter: Any) -> None:
+def _stats() -> dict[str, int]:
     testing = sys.modules.get("jobfsm.testing")  # loaded only if some test checked a trace
-    if testing is None:
-        return
-    STATS = testing.STATS
-    if STATS["checked"]:
-        terminalreporter.write_line(f"jobfsm: {STATS['checked']} traces checked, {STATS['failed']} failed")
+    return dict(testing.STATS) if testing is not None else {"checked": 0, "failed": 0}
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    workeroutput = getattr(session.config, "workeroutput", None)
+    if workeroutput is not None:  # a pytest-xdist worker: hand the counts to the controller
+        workeroutput["jobfsm"] = _stats()
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node: Any, error: Any) -> None:
+    """pytest-xdist: add a worker's counts to the controller's."""
+    counts = getattr(node, "workeroutput", {}).get("jobfsm")
+    if counts:
+        import jobfsm.testing
+
+        for key in ("checked", "failed"):
+            jobfsm.testing.STATS[key] += counts[key]
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    stats = _stats()
+    if stats["checked"]:
+        traces = f"{stats['checked']} trace{'' if stats['checked'] == 1 else 's'}"
+        terminalreporter.write_line(f"jobfsm: {traces} checked, {stats['failed']} failed the lifecycle")

@@ -92,6 +92,9 @@ class Spec:
     def __hash__(self) -> int:
         return self._hash
 
+    def __repr__(self) -> str:
+        return f"Spec({self.name!r}: {len(self.statuses)} statuses, {len(self.edges)} edges)"
+
     @property
     def names(self) -> tuple[str, ...]:
         """Status names in spec order."""

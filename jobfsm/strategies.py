@@ -29,8 +29,7 @@ def legal_traces(spec: Spec = LIFECYCLE, *, mode: str = "sampled", bodies: bool 
     """Traces that validate without errors or warnings (``unterminated`` aside, unless ``complete``):
     repeats, skips in sampled mode, and as bodies a rising ``percentageComplete`` (restarting on a retry)
     and a ``resourceId`` on success."""
-    return st.builds(lambda walk: _as_bodies(spec, walk) if bodies else walk,
-                     _walk(spec, mode, complete, max_polls))
+    return _legal(spec, mode, bodies, complete, max_polls)
 
 
 def illegal_traces(spec: Spec = LIFECYCLE, *, mode: str = "sampled", bodies: bool = False,
@@ -38,6 +37,12 @@ def illegal_traces(spec: Spec = LIFECYCLE, *, mode: str = "sampled", bodies: boo
     """Legal traces with one poll corrupted: a status that cannot follow (``illegal-transition`` or
     ``left-terminal``) or, as bodies, a broken field too; the corrupted poll is the first error."""
     return _corrupt(spec, mode, bodies, max_polls)
+
+
+@st.composite
+def _legal(draw: st.DrawFn, spec: Spec, mode: str, bodies: bool, complete: bool, max_polls: int) -> list[Any]:
+    walk = draw(_walk(spec, mode, complete, max_polls))
+    return _as_bodies(spec, walk) if bodies else walk
 
 
 @st.composite

@@ -7,7 +7,7 @@ import json
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from jobfsm.errors import TraceViolationError
+from jobfsm.errors import InputError, JobFSMError, TraceViolationError
 from jobfsm.lifecycle import LIFECYCLE
 from jobfsm.report import JobReport, Report
 from jobfsm.rules import RANK
@@ -34,55 +34,83 @@ def assert_valid_trace(trace: Iterable[Any], *, mode: str = "sampled", complete:
 
 
 class TraceRecorder:
-    """Collects polls as a test (or the client under test) sees them, per job, and checks them at the end."""
+    """Collects polls as a test (or the client under test) sees them, per job, and checks them at the end.
+
+    A recorder that saw nothing is checked as one empty trace (``no-status-observed``); once checked it
+    takes no more polls, so none can be dropped unseen.
+    """
 
     def __init__(self, options: Options | None = None, spec: Spec = LIFECYCLE) -> None:
         self.validator = Validator(options or Options(), spec)
         self.polls: dict[str | int | None, list[Any]] = {}
+        self.checked = False
 
     def observe(self, poll: Any, job: str | int | None = None) -> None:
-        """Record one poll (a status string or a body) of ``job``."""
+        """Record one poll (a status string or a body) of ``job``; anything else is refused here."""
+        __tracebackhide__ = True
+        if self.checked:
+            raise JobFSMError("this trace was already checked; polls observed after the test body are not "
+                              "validated, observe them in the test")
+        if not isinstance(poll, str | Mapping):
+            raise InputError(f"poll {len(self.polls.get(job, []))} of job {job!r}",
+                             f"expected a status string or an asyncJobStatus object, found {type(poll).__name__}")
         self.polls.setdefault(job, []).append(poll)
 
     def reports(self) -> list[JobReport]:
-        """Validate every recorded job."""
+        """Validate every recorded job (an empty trace when nothing was recorded)."""
         out = []
-        for job, polls in self.polls.items():
+        for job, polls in (self.polls or {None: []}).items():
             check = self.validator.job(None, job)
             check.feed_many(polls)
             out.append(check.finish())
         return out
 
-    def check(self) -> list[JobReport]:
-        """Validate every job; raise ``TraceViolationError`` listing each failing one, poll by poll."""
-        __tracebackhide__ = True
+    def failures(self) -> str | None:
+        """The message for every failing job, or None when all pass; counts the traces checked."""
+        self.checked = True
         reports = self.reports()
         _count(reports)
+        options = self.validator.options
         bad = [r for r in reports if not r.ok]
-        if bad:
+        return "\n\n".join(failure_message(self.polls.get(r.job, []), r, options.fail_on, options.mode)
+                            for r in bad) or None
+
+    def check(self) -> None:
+        """Validate every job; raise ``TraceViolationError`` listing each failing one, poll by poll."""
+        __tracebackhide__ = True
+        text = self.failures()
+        if text is not None:
             options = self.validator.options
-            text = "\n\n".join(failure_message(self.polls[r.job], r, options.fail_on, options.mode) for r in bad)
-            raise TraceViolationError(Report(tuple(reports), options.mode, options.fail_on), text)
-        return reports
+            raise TraceViolationError(Report(tuple(self.reports()), options.mode, options.fail_on), text)
 
 
-def failure_message(polls: list[Any], job: JobReport, fail_on: str, mode: str) -> str:
-    """The trace poll by poll; ``>`` marks polls with a violation at the failing severity, each violation
-    is written under its poll with its rule and what would have been legal."""
+def failure_message(polls: list[Any], job: JobReport, fail_on: str, mode: str, context: int = 3) -> str:
+    """The trace poll by poll; ``>`` marks polls with a violation at the failing severity, written under
+    them with the rule and what would have been legal. Long traces show only the polls near a mark."""
     who = "the trace" if job.job is None else f"job {job.job!r}"
-    failing = sum(RANK[v.severity] >= RANK[fail_on] for v in job.violations)
-    lines = [f"{who} breaks the lifecycle ({mode} mode, failing at {fail_on}): {failing} "
-             f"violation{'' if failing == 1 else 's'} in {len(polls)} poll{'' if len(polls) == 1 else 's'}"]
+    failing = [v for v in job.violations if RANK[v.severity] >= RANK[fail_on]]
+    lines = [f"{who} breaks the lifecycle ({mode} mode, failing at {fail_on}): {len(failing)} "
+             f"violation{'' if len(failing) == 1 else 's'} in {len(polls)} poll{'' if len(polls) == 1 else 's'}"]
     by_poll: dict[int | None, list[Any]] = {}
-    for v in job.violations:
+    for v in failing:
         by_poll.setdefault(v.index, []).append(v)
+    near = {i for mark in by_poll if mark is not None for i in range(mark - context, mark + context + 1)}
     width = len(str(max(len(polls) - 1, 0)))
+    skipped = False
     for i, poll in enumerate(polls):
+        if len(polls) > 20 and i not in near and i >= context:
+            if not skipped:
+                lines.append(f"  {' ' * (width + 7)}...")
+            skipped = True
+            continue
+        skipped = False
         found = by_poll.get(i, [])
-        mark = ">" if any(RANK[v.severity] >= RANK[fail_on] for v in found) else " "
-        lines.append(f"  {mark} poll {i:>{width}}  {_show(poll)}")
+        lines.append(f"  {'>' if found else ' '} poll {i:>{width}}  {_show(poll)}")
         lines += [f"  {' ' * (width + 8)}{v.severity} {v.rule}: {v.message}" for v in found]
     lines += [f"  {v.severity} {v.rule}: {v.message}" for v in by_poll.get(None, [])]
+    others = len(job.violations) - len(failing)
+    if others:
+        lines.append(f"  ({others} more below {fail_on}; jobfsm validate shows them all)")
     return "\n".join(lines)
 
 

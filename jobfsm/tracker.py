@@ -15,7 +15,7 @@ from typing import Any, ClassVar
 from jobfsm.errors import JobFSMError
 from jobfsm.lifecycle import LIFECYCLE
 from jobfsm.machine import Machine, build_machine, tables
-from jobfsm.report import Violation
+from jobfsm.report import JobReport, Violation
 from jobfsm.rules import RANK, Mode
 from jobfsm.spec import Spec
 from jobfsm.validation import Options, Validator
@@ -72,8 +72,8 @@ class Tracker:
 
     def observe(self, poll: Any) -> str | None:
         """Take one poll; returns the current status, or raises ``IllegalStepError`` at the failing severity."""
-        if self.error is not None:
-            raise JobFSMError(f"the tracker stopped at {self.error}; it takes no more polls")
+        if self.error is not None:  # stopped at an illegal step: every later poll gets that same error
+            raise self.error
         before = len(self._check.violations)
         self._check.feed(poll)
         new = self._check.last
@@ -85,6 +85,10 @@ class Tracker:
         if new is not None and new != self.state:
             self._move(new)
         return self.state
+
+    def finish(self) -> JobReport:
+        """The job is over: its report, with ``unterminated`` when it never reached a terminal status."""
+        return self._check.finish()
 
     def _move(self, dest: str) -> None:
         if self.state is None:  # the first status seen: recording may start anywhere, nothing to fire

@@ -23,7 +23,7 @@ def test_passing_test_and_summary(pytester: pytest.Pytester) -> None:
     pytester.makepyfile(PASSING)
     result = pytester.runpytest_subprocess()
     result.assert_outcomes(passed=1)
-    result.stdout.fnmatch_lines(["jobfsm: 1 traces checked, 0 failed"])
+    result.stdout.fnmatch_lines(["jobfsm: 1 trace checked, 0 failed the lifecycle"])
 
 
 def test_failing_test_shows_the_trace_and_marks_the_poll(pytester: pytest.Pytester) -> None:
@@ -38,7 +38,8 @@ def test_failing_test_shows_the_trace_and_marks_the_poll(pytester: pytest.Pytest
         '*  > poll 2  {"status": "inProgress", "percentageComplete": 100}',
         "*          error left-terminal: inProgress after terminal status completed; a terminal status may only "
         "repeat",
-        "*jobfsm: 1 traces checked, 1 failed",
+        "*(1 more below error; jobfsm validate shows them all)",
+        "*jobfsm: 1 trace checked, 1 failed the lifecycle",
     ])
 
 
@@ -93,7 +94,8 @@ def test_several_jobs_in_one_test(pytester: pytest.Pytester) -> None:
     ''')
     result = pytester.runpytest_subprocess()
     result.assert_outcomes(failed=1)
-    result.stdout.fnmatch_lines(["*job 'b' breaks the lifecycle*", "*> poll 1  failed", "*2 traces checked, 1 failed"])
+    result.stdout.fnmatch_lines(["*job 'b' breaks the lifecycle*", "*> poll 1  failed",
+                                 "*2 traces checked, 1 failed the lifecycle"])
     assert "job 'a' breaks" not in result.stdout.str()
 
 
@@ -108,3 +110,58 @@ def test_inert_when_unused(pytester: pytest.Pytester) -> None:
     result = pytester.runpytest_subprocess("-p", "no:cacheprovider")
     result.assert_outcomes(passed=1)
     assert "jobfsm:" not in result.stdout.str()
+
+
+def test_bad_marker_arguments_are_a_usage_error(pytester: pytest.Pytester) -> None:
+    """A misspelt or positional marker argument is refused instead of silently ignored."""
+    pytester.makepyfile('''
+        import pytest
+
+        @pytest.mark.jobfsm(failon="warning")
+        def test_typo(jobfsm_trace):
+            jobfsm_trace.observe("inProgress")
+    ''')
+    result = pytester.runpytest_subprocess()
+    result.assert_outcomes(errors=1)
+    result.stdout.fnmatch_lines(["*UsageError: *@pytest.mark.jobfsm takes the keywords mode, fail_on, complete and "
+                                 "severity; found ?'failon'?"])
+
+
+def test_nothing_observed_is_still_checked(pytester: pytest.Pytester) -> None:
+    """A test that asks for the fixture but sees no poll is checked as an empty trace."""
+    pytester.makepyfile('''
+        import pytest
+
+        @pytest.mark.jobfsm(fail_on="warning")
+        def test_silent_client(jobfsm_trace):
+            pass
+    ''')
+    result = pytester.runpytest_subprocess()
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(["*warning no-status-observed: no poll carried a known status (0 polls)"])
+
+
+def test_trace_is_shown_when_the_test_fails_on_its_own(pytester: pytest.Pytester) -> None:
+    """When the test body raises, the trace's verdict is still shown beside that error."""
+    pytester.makepyfile('''
+        def test_crashing_client(jobfsm_trace):
+            jobfsm_trace.observe("inProgress")
+            jobfsm_trace.observe("notStarted")
+            raise RuntimeError("client crashed")
+    ''')
+    result = pytester.runpytest_subprocess()
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(["*RuntimeError: client crashed", "*Captured jobfsm call*",
+                                 "*error illegal-transition: illegal transition inProgress -> notStarted*"])
+
+
+def test_observe_refuses_what_is_not_a_poll_at_the_call(pytester: pytest.Pytester) -> None:
+    """observe(42) fails on the test's own line, not at the end."""
+    pytester.makepyfile('''
+        def test_wrong(jobfsm_trace):
+            jobfsm_trace.observe(42)
+    ''')
+    result = pytester.runpytest_subprocess()
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(["*jobfsm_trace.observe(42)*", "*InputError: poll 0 of job None: expected a status "
+                                 "string or an asyncJobStatus object, found int"])

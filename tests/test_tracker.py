@@ -49,10 +49,20 @@ def test_left_terminal_message_and_stop() -> None:
     assert isinstance(info.value, ValueError)
     assert (tracker.status, tracker.finished, info.value.history) == ("completed", True,
                                                                       ["inProgress", "completed", "inProgress"])
-    with pytest.raises(JobFSMError) as again:
+    with pytest.raises(IllegalStepError) as again:
         tracker.observe("completed")
-    assert str(again.value) == ("the tracker stopped at poll 2: left-terminal: inProgress after terminal status "
-                                "completed; a terminal status may only repeat; it takes no more polls")
+    assert again.value is info.value
+
+
+def test_finish_reports_an_unterminated_job() -> None:
+    """finish() closes the job: a job that never reached a terminal status gets its unterminated warning."""
+    tracker = Tracker()
+    tracker.observe("notStarted")
+    tracker.observe("inProgress")
+    report = tracker.finish()
+    assert (report.final, [v.rule for v in report.violations]) == ("inProgress", ["unterminated"])
+    with pytest.raises(JobFSMError):
+        tracker.observe("completed")
 
 
 def test_callbacks_fire_on_every_status_entered() -> None:
