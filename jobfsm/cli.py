@@ -93,7 +93,7 @@ def _parser() -> argparse.ArgumentParser:
                          description="Validate trace files: text (one status per line), JSON arrays of "
                          "statuses or bodies, JSON Lines of bodies. '-' reads standard input.")
     val.add_argument("paths", nargs="+", metavar="PATH")
-    val.add_argument("--input-format", choices=("auto", "text", "json", "jsonl"), default="auto",
+    val.add_argument("--input-format", choices=("auto", "text", "json", "jsonl", "har", "cassette"), default="auto",
                      help="input format (default: by extension, else sniffed)")
     val.add_argument("--job-key", metavar="FIELD",
                      help="field naming the job in logs of many jobs (default: job)")
@@ -128,7 +128,7 @@ def _parser() -> argparse.ArgumentParser:
     ren.add_argument("--job", metavar="KEY", help="with --trace: the job to draw, in a log of several")
     ren.add_argument("--job-key", metavar="FIELD", help="with --trace: the field naming jobs (default: job)")
     ren.add_argument("--mode", choices=MODES, default="sampled", help="with --trace: how to judge it")
-    ren.add_argument("--input-format", choices=("auto", "text", "json", "jsonl"), default="auto")
+    ren.add_argument("--input-format", choices=("auto", "text", "json", "jsonl", "har", "cassette"), default="auto")
     ren.add_argument("--backend", choices=BACKENDS, default="auto",
                      help="Graphviz for images: the system dot, pygraphviz, or whichever is there (default)")
     ren.add_argument("--check", metavar="DIR", help="check that the diagrams in DIR match the spec (exit 1 if not)")

@@ -26,12 +26,11 @@ from jobfsm.readers import (
 from jobfsm.report import InputProblem, JobReport
 from jobfsm.validation import JobCheck, Validator
 
-Format = Literal["text", "json", "jsonl"]
-FORMATS: tuple[Format, ...] = ("text", "json", "jsonl")
+Format = Literal["text", "json", "jsonl", "har", "cassette"]
+FORMATS: tuple[Format, ...] = ("text", "json", "jsonl", "har", "cassette")
 EXTENSIONS: dict[str, Format] = {".txt": "text", ".log": "text", ".json": "json", ".jsonl": "jsonl",
-                                 ".ndjson": "jsonl"}
+                                 ".ndjson": "jsonl", ".har": "har", ".yaml": "cassette", ".yml": "cassette"}
 DEFAULT_JOB_KEY = "job"
-NOT_YET = {".har": "HAR recordings", ".yaml": "VCR.py cassettes", ".yml": "VCR.py cassettes"}
 
 
 def validate_path(path: str, validator: Validator, *, fmt: Format | None = None, job_key: str | None = None,
@@ -44,10 +43,6 @@ def validate_path(path: str, validator: Validator, *, fmt: Format | None = None,
     """
     key = check_job_key(job_key)
     name = "<stdin>" if path == "-" else path
-    kind = NOT_YET.get(os.path.splitext(path)[1].lower())
-    if kind and fmt is None:
-        return [], [InputProblem(name, name, f"{kind} are not read yet; give the monitor's answers as JSON Lines, "
-                                             f"or force a format with --input-format")]
     try:
         stream = open_source(path)
     except InputError as exc:
@@ -65,10 +60,43 @@ def validate_path(path: str, validator: Validator, *, fmt: Format | None = None,
     finally:
         if path != "-":
             stream.close()
+    recorded = _recording(fmt, data)
+    if recorded:
+        return _check_recording(recorded, data, validator, name, check_type)
     if fmt == "text":
         return check_records(read_text(data), validator, name, key, check_type=check_type)
     records, line_of = read_json(data, key)
     return check_records(records, validator, name, key, line_of, explicit=job_key is not None, check_type=check_type)
+
+
+def _recording(fmt: str, data: bytes) -> str | None:
+    """The kind of HTTP recording ``data`` is (har, vcr-yaml, vcr-json), or None."""
+    if fmt == "har":
+        return "har"
+    if fmt == "cassette":
+        return "vcr-json" if data.removeprefix(BOM).lstrip()[:1] == b"{" else "vcr-yaml"
+    if fmt == "json" and data.removeprefix(BOM).lstrip()[:1] == b"{":
+        head = data[:4096]
+        if b'"log"' in head:
+            return "har"
+        if b'"interactions"' in head:
+            return "vcr-json"
+    return None
+
+
+def _check_recording(kind: str, data: bytes, validator: Validator, source: str,
+                     check_type: type[JobCheck]) -> tuple[list[JobReport], list[InputProblem]]:
+    from jobfsm.recordings import check_exchanges, read_cassette, read_har
+
+    problems: list[InputProblem] = []
+    exchanges = read_har(data, problems) if kind == "har" else read_cassette(data, problems, yaml=kind == "vcr-yaml")
+    unit = "entry" if kind == "har" else "interaction"
+    problems = [InputProblem(source, f"{source}:{p.location}", p.message) for p in problems]
+    reports = check_exchanges(exchanges, validator, source, unit, check_type)
+    if not reports and not problems:
+        problems.append(InputProblem(source, source, "no monitor found: no GET was answered with a status, "
+                                                     "none followed a 202's Location, none was polled twice"))
+    return reports, problems
 
 
 def check_job_key(job_key: str | None) -> str:

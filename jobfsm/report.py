@@ -76,7 +76,7 @@ class JobReport(NamedTuple):
             return where
         if not isinstance(self.job, str):
             return f"{where} job {self.job} (a number)"
-        plain = self.job.isprintable() and len(self.job) <= 80 and self.job.strip() == self.job and self.job
+        plain = self.job.isprintable() and len(self.job) <= 160 and self.job.strip() == self.job and self.job
         return f"{where} job {self.job}" if plain else f"{where} job {_short(self.job)}"
 
     def to_dict(self) -> dict[str, Any]:

@@ -325,6 +325,22 @@ class JobCheck:
         if canon is not None:
             self.last = canon
 
+    @property
+    def validator(self) -> Validator:
+        """The shared context this job is checked in."""
+        return self._v
+
+    @property
+    def ended(self) -> bool:
+        """True when the last known status is terminal."""
+        return self.last in self._v.tables.terminal
+
+    def flag(self, rule: str, message: str, pos: int | None = None, to: str | None = None) -> None:
+        """Report ``rule`` at the poll about to be fed: for checks made outside the body (HTTP codes)."""
+        if self._report is not None:
+            self._finished()
+        self._emit(rule, self.polls, self.polls if pos is None else pos, to, message)
+
     def finish(self) -> JobReport:
         """Close the job (unterminated or status-less jobs are reported here); later calls return the same."""
         if self._report is not None:

@@ -87,16 +87,3 @@ def test_sniffed_file_with_leading_blank_lines(tmp_path: Path) -> None:
     jobs, problems = validate_path(str(path), Validator())
     assert problems == []
     assert next((v.rule, v.location) for j in jobs for v in j.violations) == ("left-terminal", f"{path}:72")
-
-
-@pytest.mark.parametrize("name", ["har-doc-303.har", "vcr-doc-flow.yaml"])
-def test_http_recordings_are_refused_in_one_line(name: str) -> None:
-    """HAR files and cassettes are not read yet: one input error says so, instead of a flood of bad lines."""
-    from conftest import SHARED
-
-    path = str(SHARED / name)
-    jobs, problems = validate_path(path, Validator())
-    kind = "HAR recordings" if name.endswith(".har") else "VCR.py cassettes"
-    assert (jobs, [(p.location, p.message) for p in problems]) == ([], [
-        (path, f"{kind} are not read yet; give the monitor's answers as JSON Lines, or force a format with "
-               "--input-format")])

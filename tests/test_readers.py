@@ -44,7 +44,7 @@ def issues(problems):
     ("t.JSONL", b"[", "jsonl"),
     ("t.ndjson", b"", "jsonl"),
     ("trace", b"  \n [", "json"),
-    ("trace.yaml", b'\xef\xbb\xbf{"status": 1}', "jsonl"),
+    ("trace.dat", b'\xef\xbb\xbf{"status": 1}', "jsonl"),
     ("trace", b"notStarted", "text"),
     ("trace", b"", "text"),
 ], ids=["txt", "log", "json-ext-wins", "jsonl-ext-any-case", "ndjson", "sniff-array", "sniff-object-after-bom",

@@ -11,17 +11,17 @@ from conftest import SHARED
 from jobfsm.cli import main
 
 EXPECTED: dict[str, dict[str, Any]] = json.loads((SHARED / "expected.json").read_text())
-JSON_CASES = sorted(name for name in EXPECTED if name.endswith(".json"))
+CASES = sorted(EXPECTED)
 
 
-def test_every_shared_json_trace_is_a_case() -> None:
-    """Every *.json trace on disk has an expected verdict, and there are some."""
-    on_disk = {p.name for p in SHARED.glob("*.json")} - {"expected.json"}
-    assert on_disk == set(JSON_CASES)
-    assert len(JSON_CASES) >= 10
+def test_every_shared_trace_is_a_case() -> None:
+    """Every trace on disk (JSON, HAR, cassette) has an expected verdict, and there are some."""
+    on_disk = {p.name for p in SHARED.iterdir() if p.suffix in (".json", ".har", ".yaml")} - {"expected.json"}
+    assert on_disk == set(CASES)
+    assert len(CASES) >= 14
 
 
-@pytest.mark.parametrize("name", JSON_CASES, ids=JSON_CASES)
+@pytest.mark.parametrize("name", CASES, ids=CASES)
 def test_shared_trace_verdict(name: str, capsys: pytest.CaptureFixture[str]) -> None:
     """`jobfsm validate --format json` gives the expected ok, final, rules, and none of the absent ones."""
     want = EXPECTED[name]

@@ -1,0 +1,167 @@
+"""Pins jobfsm.recordings: HAR files and VCR.py cassettes read with the monitor's HTTP semantics."""
+
+from __future__ import annotations
+
+import base64
+import gzip
+import json
+import zlib
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from jobfsm import Validator
+from jobfsm.inputs import validate_path
+
+MONITOR = "https://tenant.example/_api/v2.0/monitor/42"
+ITEM = "https://tenant.example/_api/v2.0/drives/d/items/01NEW"
+
+
+def entry(method: str, url: str, code: int, body: Any = None, *, headers: dict[str, str] | None = None,
+          request_headers: dict[str, str] | None = None, raw: bytes | None = None, encoding: str | None = None) -> dict:
+    """A HAR entry; ``raw`` bytes (base64 in the file) or a JSON ``body``."""
+    content: dict[str, Any] = {"size": 0, "mimeType": "application/json"}
+    if raw is not None:
+        content.update(text=base64.b64encode(raw).decode(), encoding="base64")
+    elif body is not None:
+        content["text"] = json.dumps(body)
+    return {"startedDateTime": "2026-11-02T09:00:00Z", "time": 1,
+            "request": {"method": method, "url": url, "headers": [{"name": k, "value": v} for k, v in
+                                                                  (request_headers or {}).items()]},
+            "response": {"status": code, "headers": [{"name": k, "value": v} for k, v in (headers or {}).items()],
+                         "content": content}}
+
+
+def har(tmp_path: Path, *entries: dict) -> tuple[list[tuple[Any, ...]], list[tuple[str, str]], list[Any]]:
+    """Write a HAR and validate it: (violations as (location, rule, severity), problems, (job, final, polls))."""
+    path = tmp_path / "t.har"
+    path.write_text(json.dumps({"log": {"version": "1.2", "entries": list(entries)}}))
+    jobs, problems = validate_path(str(path), Validator())
+    return ([(v.location.split(":", 1)[1], v.rule, v.severity) for j in jobs for v in j.violations],
+            [(p.location.split(":", 1)[1], p.message) for p in problems],
+            [(j.job, j.final, j.polls) for j in jobs])
+
+
+def test_post_and_result_item_are_not_polls(tmp_path: Path) -> None:
+    """The POST that starts the copy and the GET of the result after the 303 are not polls of the monitor."""
+    found, problems, jobs = har(
+        tmp_path,
+        entry("POST", "https://graph.example/v1.0/drives/d/items/01SRC/copy", 202, headers={"Location": MONITOR}),
+        entry("GET", MONITOR, 202, {"status": "inProgress", "percentageComplete": 10.0}),
+        entry("GET", MONITOR, 303, headers={"Location": ITEM}),
+        entry("GET", ITEM, 200, {"id": "01NEW", "name": "copy.docx"}),
+        entry("GET", "https://graph.example/v1.0/me", 200, {"displayName": "someone"}),
+    )
+    assert (found, problems, jobs) == ([], [], [(MONITOR, "completed", 2)])
+
+
+@pytest.mark.parametrize(("entries", "expected"), [
+    ([entry("GET", MONITOR, 202, {"status": "completed", "resourceId": "01"})],
+     [("entry 0", "http-status-mismatch", "warning")]),
+    ([entry("GET", MONITOR, 202, {"status": "inProgress"}), entry("GET", MONITOR, 404)],
+     [("entry 1", "monitor-lost", "warning"), ("entry 1", "unterminated", "warning")]),
+    ([entry("GET", MONITOR, 200, {"status": "failed"}), entry("GET", MONITOR, 404),
+      entry("GET", MONITOR, 200, {"error": {"code": "operationNotFound"}})], []),
+    ([entry("GET", MONITOR, 401, {"error": {"code": "unauthenticated"}})] * 2,
+     [("entry 0", "auth-error", "warning"), ("entry 1", "auth-error", "warning"),
+      ("entry 1", "no-status-observed", "warning")]),
+    ([entry("GET", MONITOR, 202, {"status": "inProgress"}), entry("GET", MONITOR, 200, {"id": "01", "name": "x"})],
+     []),
+    ([entry("GET", MONITOR, 303, {"status": "inProgress"}, headers={"Location": ITEM})],
+     [("entry 0", "http-status-mismatch", "warning"), ("entry 0", "unterminated", "warning")]),
+], ids=["202-carrying-completed", "404-before-terminal", "expiry-after-terminal", "401", "driveitem-means-done",
+        "303-with-running-body"])
+def test_http_semantics(tmp_path: Path, entries: list[dict], expected: list[tuple[str, str, str]]) -> None:
+    """The body wins over the code; 303, a driveItem, 401 and 404 mean what domain.md section 5 says."""
+    found, problems, _ = har(tmp_path, *entries)
+    assert (found, problems) == (expected, [])
+
+
+def test_auth_error_message_says_why(tmp_path: Path) -> None:
+    """A 401 names the cause: the monitor URL is pre-authenticated and the client sent credentials."""
+    path = tmp_path / "t.har"
+    path.write_text(json.dumps({"log": {"entries": [entry("GET", MONITOR, 401, request_headers={
+        "Authorization": "Bearer x"}), entry("GET", MONITOR, 202, {"status": "completed", "resourceId": "r"})]}}))
+    (job,), _ = validate_path(str(path), Validator())
+    assert job.violations[0].message == ("HTTP 401 from the monitor: its URL is pre-authenticated, so the client "
+                                         "must not send an Authorization header (this request sent one)")
+
+
+@pytest.mark.parametrize("encode", [gzip.compress, zlib.compress], ids=["gzip", "deflate"])
+def test_compressed_bodies(tmp_path: Path, encode: Any) -> None:
+    """Bodies are decoded from base64 and decompressed per Content-Encoding."""
+    raw = encode(json.dumps({"status": "completed", "resourceId": "01"}).encode())
+    name = "gzip" if encode is gzip.compress else "deflate"
+    _, problems, jobs = har(tmp_path, entry("GET", MONITOR, 200, raw=raw, headers={"Content-Encoding": name}))
+    assert (problems, jobs) == ([], [(MONITOR, "completed", 1)])
+
+
+def test_broken_entries_are_input_problems_and_the_rest_counts(tmp_path: Path) -> None:
+    """A corrupt gzip body and an entry without a response are reported at their entry; others still count."""
+    bad_gzip = entry("GET", MONITOR, 200, raw=b"\x1f\x8bnot gzip", headers={"Content-Encoding": "gzip"})
+    no_response = {"request": {"method": "GET", "url": MONITOR}}
+    _, problems, jobs = har(tmp_path, entry("GET", MONITOR, 202, {"status": "inProgress"}), bad_gzip,
+                                no_response, entry("GET", MONITOR, 200, {"status": "completed", "resourceId": "r"}))
+    assert [p[0] for p in problems] == ["entry 1", "entry 2"]
+    assert problems[1][1] == "unreadable HAR entry: missing 'response'"
+    assert jobs == [(MONITOR, "completed", 2)]
+
+
+@pytest.mark.parametrize(("doc", "message"), [
+    ({"entries": []}, "expected a HAR 1.2 file: an object with log.entries"),
+    ({"log": {}}, "expected a HAR 1.2 file: an object with log.entries"),
+    ({"log": {"entries": []}}, None),
+], ids=["no-log", "no-entries", "empty"])
+def test_har_shape(tmp_path: Path, doc: dict, message: str | None) -> None:
+    """A HAR without log.entries is one input problem; an empty one has no monitor."""
+    path = tmp_path / "t.har"
+    path.write_text(json.dumps(doc))
+    _, problems = validate_path(str(path), Validator())
+    want = message or ("no monitor found: no GET was answered with a status, none followed a 202's Location, "
+                       "none was polled twice")
+    assert [p.message for p in problems] == [want]
+
+
+def test_yaml_cassette_with_python_tags_is_refused(tmp_path: Path) -> None:
+    """Safe loading only: a !!python/object tag is refused and nothing is executed."""
+    marker = tmp_path / "ran"
+    path = tmp_path / "evil.yaml"
+    path.write_text(f"interactions:\n- !!python/object/apply:os.system ['touch {marker}']\nversion: 1\n")
+    jobs, problems = validate_path(str(path), Validator())
+    assert jobs == []
+    assert len(problems) == 1
+    assert problems[0].message.startswith("unreadable cassette: could not determine a constructor for the tag")
+    assert not marker.exists()
+
+
+@pytest.mark.parametrize(("text", "message"), [
+    ("interactions: []\nversion: 2\n", "unknown cassette version 2; expected 1"),
+    ("just: text\n", "expected a VCR.py cassette: a mapping with interactions"),
+], ids=["version", "not-a-cassette"])
+def test_cassette_shape(tmp_path: Path, text: str, message: str) -> None:
+    """Cassettes of another version or shape are one clear input problem."""
+    path = tmp_path / "c.yaml"
+    path.write_text(text)
+    _, problems = validate_path(str(path), Validator())
+    assert [p.message for p in problems] == [message]
+
+
+def test_json_cassette_and_binary_bodies(tmp_path: Path) -> None:
+    """The JSON serializer's cassettes read too; in YAML, !!binary bodies are bytes."""
+    interactions = [{"request": {"method": "GET", "uri": MONITOR, "headers": {}},
+                     "response": {"status": {"code": 202}, "headers": {},
+                                  "body": {"string": json.dumps({"status": "inProgress"})}}},
+                    {"request": {"method": "GET", "uri": MONITOR, "headers": {}},
+                     "response": {"status": {"code": 303}, "headers": {"Location": [ITEM]}, "body": {"string": ""}}}]
+    path = tmp_path / "c.json"
+    path.write_text(json.dumps({"interactions": interactions, "version": 1}))
+    jobs, problems = validate_path(str(path), Validator())
+    assert (problems, [(j.final, j.polls) for j in jobs]) == ([], [("completed", 2)])
+    body = base64.b64encode(json.dumps({"status": "failed"}).encode()).decode()
+    yaml_path = tmp_path / "c.yaml"
+    yaml_path.write_text(f"interactions:\n- request: {{method: GET, uri: '{MONITOR}', headers: {{}}}}\n"
+                         f"  response:\n    status: {{code: 200}}\n    headers: {{}}\n"
+                         f"    body: {{string: !!binary '{body}'}}\nversion: 1\n")
+    jobs, problems = validate_path(str(yaml_path), Validator())
+    assert (problems, [(j.final, j.polls) for j in jobs]) == ([], [("failed", 1)])
