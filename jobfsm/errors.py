@@ -11,6 +11,10 @@ if TYPE_CHECKING:
 class JobFSMError(Exception):
     """Root of every error jobfsm raises on purpose."""
 
+    def __reduce__(self) -> tuple[object, ...]:
+        # subclasses take their data, not the message, so pickle (multiprocessing) rebuilds them from it
+        return (_rebuild, (type(self), self.args, self.__dict__))
+
 
 class SpecError(JobFSMError, ValueError):
     """A spec failed its checks; ``problems`` holds every one of them, not only the first."""
@@ -53,3 +57,10 @@ class TraceViolationError(JobFSMError, AssertionError):
     def __init__(self, report: Report, message: str) -> None:
         self.report = report
         super().__init__(message)
+
+
+def _rebuild(cls: type[JobFSMError], args: tuple[object, ...], state: dict[str, object]) -> JobFSMError:
+    error = cls.__new__(cls)
+    Exception.__init__(error, *args)
+    error.__dict__.update(state)
+    return error

@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     from jobfsm.testing import TraceRecorder
 
 __all__ = ["jobfsm_trace"]
+_RECORDER = pytest.StashKey["TraceRecorder"]()
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -43,33 +44,38 @@ def jobfsm_trace(request: pytest.FixtureRequest) -> TraceRecorder:
     from jobfsm.validation import Options
 
     config = request.config
-    marker = request.node.get_closest_marker("jobfsm")
-    given: dict[str, Any] = dict(marker.kwargs) if marker else {}
-    if marker and (marker.args or set(given) - {"mode", "fail_on", "complete", "severity"}):
-        raise pytest.UsageError(f"{request.node.nodeid}: @pytest.mark.jobfsm takes the keywords mode, fail_on, "
-                                f"complete and severity; found {marker.args or ''}{sorted(set(given)) or ''}")
+    given: dict[str, Any] = {}
+    for marker in reversed(list(request.node.iter_markers("jobfsm"))):  # module, class, test: nearest wins
+        unknown = set(marker.kwargs) - {"mode", "fail_on", "complete", "severity"}
+        if marker.args or unknown:
+            raise pytest.UsageError(f"{request.node.nodeid}: @pytest.mark.jobfsm takes the keywords mode, "
+                                    f"fail_on, complete and severity; found {marker.args or ''}{sorted(unknown) or ''}")
+        given.update((k, v) for k, v in marker.kwargs.items() if v is not None)
     options = Options(
         mode=given.get("mode") or config.getoption("jobfsm_mode") or "sampled",
         complete=bool(given.get("complete", config.getoption("jobfsm_complete"))),
         fail_on=given.get("fail_on") or config.getoption("jobfsm_fail_on") or "error",
         severity=given.get("severity") or {},
     )
-    return TraceRecorder(options)
+    recorder = TraceRecorder(options)
+    request.node.stash[_RECORDER] = recorder  # found by the check even when fetched with getfixturevalue
+    return recorder
 
 
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_call(item: pytest.Item) -> Iterator[None]:
     """After a passing test body, check what its ``jobfsm_trace`` recorded (a failure fails the test)."""
     __tracebackhide__ = True
-    recorder = getattr(item, "funcargs", {}).get("jobfsm_trace")
     try:
         result = yield
     except BaseException:
+        recorder = item.stash.get(_RECORDER, None)
         # the test failed on its own: still show what the trace says, beside its error
         text = recorder.failures() if recorder is not None else None
         if text:
             item.add_report_section("call", "jobfsm", text)
         raise
+    recorder = item.stash.get(_RECORDER, None)
     if recorder is not None:
         recorder.check()
     return result

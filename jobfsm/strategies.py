@@ -29,6 +29,7 @@ def legal_traces(spec: Spec = LIFECYCLE, *, mode: str = "sampled", bodies: bool 
     """Traces that validate without errors or warnings (``unterminated`` aside, unless ``complete``):
     repeats, skips in sampled mode, and as bodies a rising ``percentageComplete`` (restarting on a retry)
     and a ``resourceId`` on success."""
+    _check_args(mode, max_polls, 1)
     return _legal(spec, mode, bodies, complete, max_polls)
 
 
@@ -36,7 +37,15 @@ def illegal_traces(spec: Spec = LIFECYCLE, *, mode: str = "sampled", bodies: boo
                    max_polls: int = 30) -> st.SearchStrategy[IllegalTrace]:
     """Legal traces with one poll corrupted: a status that cannot follow (``illegal-transition`` or
     ``left-terminal``) or, as bodies, a broken field too; the corrupted poll is the first error."""
+    _check_args(mode, max_polls, 2)
     return _corrupt(spec, mode, bodies, max_polls)
+
+
+def _check_args(mode: str, max_polls: int, least: int) -> None:
+    if mode not in ("sampled", "strict"):
+        raise ValueError(f"mode must be 'sampled' or 'strict', not {mode!r}")
+    if not isinstance(max_polls, int) or max_polls < least:
+        raise ValueError(f"max_polls must be an integer of at least {least}, not {max_polls!r}")
 
 
 @st.composite
@@ -51,8 +60,8 @@ def _walk(draw: st.DrawFn, spec: Spec, mode: str, complete: bool, max_polls: int
     walk = [spec.initial if complete else draw(st.sampled_from(spec.names))]
     while len(walk) < max_polls and (complete or draw(st.booleans())):
         here = walk[-1]
-        if here in t.terminal:
-            if not complete or draw(st.booleans()):
+        if here in t.terminal:  # a finished job may still be polled: the same answer again
+            if draw(st.booleans()):
                 break
             walk.append(here)
             continue

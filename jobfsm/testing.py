@@ -24,6 +24,9 @@ def assert_valid_trace(trace: Iterable[Any], *, mode: str = "sampled", complete:
     """Validate ``trace`` (statuses or bodies); raise ``TraceViolationError`` (an AssertionError) whose
     message lists the trace poll by poll and marks the offending poll. Returns the report when valid."""
     __tracebackhide__ = True  # pytest: show the caller, not this helper
+    if isinstance(trace, str | bytes | Mapping) or not isinstance(trace, Iterable):
+        raise InputError("trace", f"expected a sequence of polls (statuses or bodies), found "
+                                  f"{type(trace).__name__}; wrap one poll in a list")
     polls = list(trace)
     validator = Validator(Options(mode, complete, fail_on, severity or {}), spec)  # type: ignore[arg-type]
     report = validator.validate(polls, source=name)
@@ -54,7 +57,8 @@ class TraceRecorder:
         if not isinstance(poll, str | Mapping):
             raise InputError(f"poll {len(self.polls.get(job, []))} of job {job!r}",
                              f"expected a status string or an asyncJobStatus object, found {type(poll).__name__}")
-        self.polls.setdefault(job, []).append(poll)
+        # a copy: clients that update one dict in place must not rewrite the polls already seen
+        self.polls.setdefault(job, []).append(dict(poll) if isinstance(poll, Mapping) else poll)
 
     def reports(self) -> list[JobReport]:
         """Validate every recorded job (an empty trace when nothing was recorded)."""
@@ -84,7 +88,8 @@ class TraceRecorder:
             raise TraceViolationError(Report(tuple(self.reports()), options.mode, options.fail_on), text)
 
 
-def failure_message(polls: list[Any], job: JobReport, fail_on: str, mode: str, context: int = 3) -> str:
+def failure_message(polls: list[Any], job: JobReport, fail_on: str, mode: str, context: int = 3,
+                    most: int = 20) -> str:
     """The trace poll by poll; ``>`` marks polls with a violation at the failing severity, written under
     them with the rule and what would have been legal. Long traces show only the polls near a mark."""
     who = "the trace" if job.job is None else f"job {job.job!r}"
@@ -93,7 +98,11 @@ def failure_message(polls: list[Any], job: JobReport, fail_on: str, mode: str, c
              f"violation{'' if len(failing) == 1 else 's'} in {len(polls)} poll{'' if len(polls) == 1 else 's'}"]
     by_poll: dict[int | None, list[Any]] = {}
     for v in failing:
-        by_poll.setdefault(v.index, []).append(v)
+        if v.index is None or len(by_poll) < most or v.index in by_poll:
+            by_poll.setdefault(v.index, []).append(v)
+    hidden = len(failing) - sum(len(found) for found in by_poll.values())
+    if hidden:  # keep messages readable on traces that fail everywhere
+        polls = polls[:max(i for i in by_poll if i is not None) + context + 1]
     near = {i for mark in by_poll if mark is not None for i in range(mark - context, mark + context + 1)}
     width = len(str(max(len(polls) - 1, 0)))
     skipped = False
@@ -108,6 +117,8 @@ def failure_message(polls: list[Any], job: JobReport, fail_on: str, mode: str, c
         lines.append(f"  {'>' if found else ' '} poll {i:>{width}}  {_show(poll)}")
         lines += [f"  {' ' * (width + 8)}{v.severity} {v.rule}: {v.message}" for v in found]
     lines += [f"  {v.severity} {v.rule}: {v.message}" for v in by_poll.get(None, [])]
+    if hidden:
+        lines.append(f"  ... and {hidden} more violations after these")
     others = len(job.violations) - len(failing)
     if others:
         lines.append(f"  ({others} more below {fail_on}; jobfsm validate shows them all)")
@@ -115,7 +126,19 @@ def failure_message(polls: list[Any], job: JobReport, fail_on: str, mode: str, c
 
 
 def _show(poll: Any, limit: int = 70) -> str:
-    text = poll if isinstance(poll, str) else json.dumps(poll, default=repr, ensure_ascii=False)
+    """One poll on one line: a plain status as it is, anything else as JSON, or its repr when it is not JSON."""
+    try:
+        if isinstance(poll, str) and poll.isprintable():
+            text = poll
+        elif isinstance(poll, str):
+            text = repr(poll)
+        else:
+            text = json.dumps(poll, default=repr, ensure_ascii=False)
+    except (TypeError, ValueError, RecursionError):
+        try:
+            text = repr(poll)
+        except (ValueError, RecursionError):
+            text = f"<a {type(poll).__name__} too large to show>"
     return text if len(text) <= limit else text[:limit - 3] + "..."
 
 

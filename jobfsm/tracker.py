@@ -37,7 +37,10 @@ class Tracker:
     spec: ClassVar[Spec] = LIFECYCLE
 
     def __init__(self, *, mode: Mode = "sampled", fail_on: str = "error", job: str | int | None = None) -> None:
+        if mode not in ("sampled", "strict") or not isinstance(fail_on, str):
+            Options(mode, fail_on=fail_on if isinstance(fail_on, str) else repr(fail_on))  # raises, naming the value
         self.state: str | None = None
+        self._moving = False
         self.history: list[str | None] = []  # the job's known status after each poll
         self.error: IllegalStepError | None = None
         validator = _validator(self.spec, mode, fail_on)
@@ -74,6 +77,9 @@ class Tracker:
         """Take one poll; returns the current status, or raises ``IllegalStepError`` at the failing severity."""
         if self.error is not None:  # stopped at an illegal step: every later poll gets that same error
             raise self.error
+        if self._moving:
+            raise JobFSMError("observe() was called from a callback while the tracker was moving; record the poll "
+                              "and observe it after the callback returns")
         before = len(self._check.violations)
         self._check.feed(poll)
         new = self._check.last
@@ -98,9 +104,14 @@ class Tracker:
         t = tables(self.spec)
         machine = self.machine()
         here = self.state
-        for step in t.paths[here][dest]:
-            machine.events[t.events[(here, step)]].trigger(self)
-            here = step
+        self._moving = True
+        try:
+            for step in t.paths[here][dest]:
+                machine.events[t.events[(here, step)]].trigger(self)
+                here = step
+        finally:  # a callback that raises still leaves the tracker where the poll put it
+            self._moving = False
+            self.state = dest
 
     def _entered(self) -> None:
         """After every change of state (the machine's ``after_state_change``): run the callbacks."""

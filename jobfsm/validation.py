@@ -38,12 +38,18 @@ class Options:
             raise OptionsError(f"unknown mode {self.mode!r}; expected one of {', '.join(MODES)}")
         if self.fail_on not in SEVERITIES:
             raise OptionsError(f"unknown failing severity {self.fail_on!r}; expected one of {', '.join(SEVERITIES)}")
+        if not isinstance(self.severity, Mapping):
+            raise OptionsError(f"severity must map rule ids to levels, e.g. {{'unterminated': 'off'}}; found "
+                               f"{type(self.severity).__name__}")
         for rule, level in self.severity.items():
             if rule not in BY_ID:
                 raise OptionsError(f"unknown rule {rule!r}; expected one of {', '.join(BY_ID)}")
             if level not in LEVELS:
                 raise OptionsError(f"unknown severity {level!r} for {rule}; expected one of {', '.join(LEVELS)}")
         object.__setattr__(self, "severity", MappingProxyType(dict(self.severity)))
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (Options, (self.mode, self.complete, self.fail_on, dict(self.severity)))
 
     def level(self, rule: str) -> str:
         """The severity ``rule`` is reported at under these options ('off' drops it)."""
@@ -116,7 +122,7 @@ class Validator:
             notes.append(("unknown-status", f"unknown status {_short(raw)}; expected one of "
                                             f"{', '.join(self.spec.names)}"))
         out = (r.status, tuple(notes))
-        if len(self._resolved) < _CACHE_LIMIT:
+        if len(self._resolved) < _CACHE_LIMIT and len(raw) <= 256:  # bounded: keep no huge strings alive
             self._resolved[raw] = out
         return out
 
@@ -444,10 +450,16 @@ def _kind(value: Any) -> str:
 
 
 def _short(value: Any, limit: int = 60) -> str:
-    text = repr(value)
+    try:
+        text = repr(value)
+    except (ValueError, RecursionError):  # an int past Python's digit limit, a structure too deep
+        return f"a {type(value).__name__} too large to show"
     return text if len(text) <= limit else f"{text[:limit - 3]}...{text[-1]} ({len(text)} chars)"
 
 
 def _num(x: float) -> str:
-    short = f"{x:g}"
-    return short if math.isfinite(x) and float(short) == x else repr(x)
+    try:
+        short = f"{x:g}"
+        return short if math.isfinite(x) and float(short) == x else repr(x)
+    except (OverflowError, ValueError):
+        return _short(x)

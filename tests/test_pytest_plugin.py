@@ -165,3 +165,37 @@ def test_observe_refuses_what_is_not_a_poll_at_the_call(pytester: pytest.Pyteste
     result.assert_outcomes(failed=1)
     result.stdout.fnmatch_lines(["*jobfsm_trace.observe(42)*", "*InputError: poll 0 of job None: expected a status "
                                  "string or an asyncJobStatus object, found int"])
+
+
+def test_markers_merge_and_runtime_fixtures_are_checked(pytester: pytest.Pytester) -> None:
+    """Module, class and test markers merge (nearest wins per key); getfixturevalue'd recorders are checked too."""
+    pytester.makepyfile('''
+        import pytest
+
+        pytestmark = pytest.mark.jobfsm(mode="strict")
+
+        @pytest.mark.jobfsm(fail_on="warning")
+        def test_merged(jobfsm_trace):
+            jobfsm_trace.observe("inProgress")
+            jobfsm_trace.observe("cancelled")
+
+        def test_runtime(request):
+            trace = request.getfixturevalue("jobfsm_trace")
+            trace.observe("completed")
+            trace.observe("inProgress")
+    ''')
+    result = pytester.runpytest_subprocess()
+    result.assert_outcomes(failed=2)
+    result.stdout.fnmatch_lines(["*(strict mode, failing at warning)*", "*(strict mode, failing at error)*"])
+
+
+def test_bodies_are_copied_when_observed(pytester: pytest.Pytester) -> None:
+    """A client that reuses one dict for every answer is still checked answer by answer."""
+    pytester.makepyfile('''
+        def test_reused(jobfsm_trace):
+            body = {"resourceId": "01R"}
+            for status in ["completed", "inProgress", "completed"]:
+                body["status"] = status
+                jobfsm_trace.observe(body)
+    ''')
+    pytester.runpytest_subprocess().assert_outcomes(failed=1)

@@ -48,3 +48,22 @@ def test_legal_bodies_look_real(trace: list[dict[str, object]]) -> None:
         assert body["operation"] == "ItemCopy"
         assert 0 <= body["percentageComplete"] <= 100  # type: ignore[operator]
         assert ("resourceId" in body) is (body["status"] == "completed")
+
+
+def test_illegal_traces_include_leaving_a_terminal_status() -> None:
+    """Both kinds of transition errors are generated: illegal-transition and left-terminal."""
+    from hypothesis import find
+
+    assert find(illegal_traces(mode="strict"), lambda x: x.rule == "left-terminal").rule == "left-terminal"
+    assert find(illegal_traces(), lambda x: x.rule == "illegal-transition").rule == "illegal-transition"
+
+
+@pytest.mark.parametrize(("call", "message"), [
+    (lambda: legal_traces(mode="bogus"), "mode must be 'sampled' or 'strict', not 'bogus'"),
+    (lambda: legal_traces(max_polls=0), "max_polls must be an integer of at least 1, not 0"),
+    (lambda: illegal_traces(max_polls=1), "max_polls must be an integer of at least 2, not 1"),
+], ids=["mode", "legal-max", "illegal-max"])
+def test_strategy_arguments_are_checked(call: object, message: str) -> None:
+    """Bad strategy arguments fail at once with what is allowed."""
+    with pytest.raises(ValueError, match="^" + message.replace("(", r"\(").replace(")", r"\)") + "$"):
+        call()  # type: ignore[operator]

@@ -104,3 +104,28 @@ def test_unknown_status_in_callback_registration() -> None:
     """on_enter names a status of the spec, or fails at once."""
     with pytest.raises(KeyError):
         Tracker().on_enter("done", lambda t: None)
+
+
+def test_callbacks_cannot_reenter_and_raising_ones_leave_it_consistent() -> None:
+    """observe() from a callback is refused; a callback that raises still leaves the tracker at the new status."""
+    tracker = Tracker()
+    tracker.observe("notStarted")
+    tracker.on_enter("inProgress", lambda t: t.observe("completed"))
+    with pytest.raises(JobFSMError) as info:
+        tracker.observe("completed")
+    assert str(info.value).startswith("observe() was called from a callback while the tracker was moving")
+    assert (tracker.status, tracker.finished) == ("completed", True)
+
+
+def test_trackers_and_errors_pickle() -> None:
+    """Trackers and jobfsm's errors survive pickling (multiprocessing hands them between processes)."""
+    import pickle
+
+    tracker = Tracker(mode="strict")
+    tracker.observe("inProgress")
+    copy = pickle.loads(pickle.dumps(tracker))
+    assert copy.observe("completed") == "completed"
+    with pytest.raises(IllegalStepError) as info:
+        tracker.observe("cancelled")
+    again = pickle.loads(pickle.dumps(info.value))
+    assert (type(again), str(again), again.index) == (IllegalStepError, str(info.value), 1)

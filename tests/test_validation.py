@@ -244,3 +244,10 @@ def test_jobcheck_is_incremental() -> None:
     assert (job.source, job.job, job.ok, job.final, job.polls) == ("log.jsonl", "j1", False, "notStarted", 2)
     assert [(v.rule, v.index, v.location) for v in job.violations] == [
         ("illegal-transition", 1, "log.jsonl:9"), ("unterminated", 1, "log.jsonl:9")]
+
+
+def test_huge_numbers_and_structures_are_reported_not_crashed() -> None:
+    """A 400-digit percentageComplete is out of range with a readable message, not an OverflowError."""
+    (v,) = validate([{"status": "failed", "percentageComplete": 10**400}]).violations
+    assert v.rule == "progress-out-of-range"
+    assert v.message.startswith("percentageComplete 1000000000") and len(v.message) < 120
