@@ -16,7 +16,7 @@ from typing import Annotated, Any, BinaryIO, NamedTuple
 
 import msgspec
 
-from jobfsm.report import InputProblem
+from jobfsm.report import InputProblem, shorten
 
 BODY_FIELDS = ("status", "percentageComplete", "resourceId", "resourceLocation", "operation", "statusDescription")
 CHUNK = 1 << 20
@@ -60,10 +60,10 @@ def read_text(data: bytes) -> Iterator[Record]:
         if not line:
             continue
         if line[0] in "[{\"":
-            yield lineno, _problem(f"expected one status per line, found JSON {_short(line)}; for JSON give the "
+            yield lineno, _problem(f"expected one status per line, found JSON {shorten(line)}; for JSON give the "
                                    f"file a .json or .jsonl name, or use --input-format")
         elif line.split() != [line]:
-            yield lineno, _problem(f"expected one status per line, found {_short(line)}")
+            yield lineno, _problem(f"expected one status per line, found {shorten(line)}")
         else:
             yield lineno, line
 
@@ -236,8 +236,3 @@ def _problem(message: str) -> InputProblem:
 
 def _same(pos: int) -> int:
     return pos
-
-
-def _short(text: str, limit: int = 60) -> str:
-    shown = repr(text)
-    return shown if len(shown) <= limit else f"{shown[:limit - 4]}...{shown[-1]} ({len(text)} characters)"

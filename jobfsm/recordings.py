@@ -17,7 +17,7 @@ from typing import Any
 import msgspec
 
 from jobfsm.report import InputProblem, JobReport
-from jobfsm.validation import JobCheck, Validator
+from jobfsm.validation import JobCheck, Validator, error_code
 
 _JSON_TYPES = ("json", "javascript")
 
@@ -157,7 +157,7 @@ def _poll(check: JobCheck, ex: Exchange) -> None:
         check.flag("auth-error", "HTTP 401 from the monitor: its URL is pre-authenticated, so the client must not "
                    f"send an Authorization header{' (this request sent one)' if sent else ''}", pos)
         check.observe(None, pos=pos)
-    elif code == 404 or _error_code(body) == "operationNotFound":
+    elif code == 404 or error_code(body) == "operationNotFound":
         if not check.ended:
             check.flag("monitor-lost", f"HTTP {code} from the monitor before any terminal status: the monitor was "
                        "lost and the outcome is unknown", pos)
@@ -180,13 +180,6 @@ def _clash(code: int, status: str | None, check: JobCheck) -> str | None:
 
 def _success(check: JobCheck) -> str:
     return sorted(check.validator.tables.success)[0]
-
-
-def _error_code(body: Any) -> Any:
-    if isinstance(body, dict):
-        error = body.get("error")
-        return error.get("code") if isinstance(error, dict) else body.get("errorCode")
-    return None
 
 
 def _json(raw: bytes, headers: Mapping[str, str]) -> Any:

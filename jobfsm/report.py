@@ -77,7 +77,7 @@ class JobReport(NamedTuple):
         if not isinstance(self.job, str):
             return f"{where} job {self.job} (a number)"
         plain = self.job.isprintable() and len(self.job) <= 160 and self.job.strip() == self.job and self.job
-        return f"{where} job {self.job}" if plain else f"{where} job {_short(self.job)}"
+        return f"{where} job {self.job}" if plain else f"{where} job {shorten(self.job, 80)}"
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON form."""
@@ -160,9 +160,16 @@ class Report:
         return self
 
 
-def _short(text: str, limit: int = 80) -> str:
-    shown = repr(text)
-    return shown if len(shown) <= limit else f"{shown[:limit - 4]}...{shown[-1]} ({len(text)} characters)"
+def shorten(value: Any, limit: int = 60) -> str:
+    """``repr(value)`` cut to about ``limit`` characters, with the full length when cut: messages stay one
+    short line whatever a trace holds."""
+    try:
+        shown = repr(value)
+    except (ValueError, RecursionError):  # an int past Python's digit limit, a structure too deep
+        return f"a {type(value).__name__} too large to show"
+    if len(shown) <= limit:
+        return shown
+    return f"{shown[:limit - 4]}...{shown[-1]} ({len(value) if isinstance(value, str) else len(shown)} characters)"
 
 
 def _count(n: int, noun: str) -> str:

@@ -15,7 +15,7 @@ from typing import Any
 from jobfsm.errors import InputError, JobFSMError, OptionsError
 from jobfsm.lifecycle import LIFECYCLE
 from jobfsm.machine import Tables, tables
-from jobfsm.report import JobReport, Report, Violation
+from jobfsm.report import JobReport, Report, Violation, shorten
 from jobfsm.rules import BY_ID, LEVELS, MODES, RANK, SEVERITIES, Mode
 from jobfsm.spec import Spec
 
@@ -119,7 +119,7 @@ class Validator:
             notes.append(("status-alias", f"status {r.alias.name!r} is from another vocabulary "
                                           f"({r.alias.note}): {meaning}"))
         elif r.status is None:
-            notes.append(("unknown-status", f"unknown status {_short(raw)}; expected one of "
+            notes.append(("unknown-status", f"unknown status {shorten(raw)}; expected one of "
                                             f"{', '.join(self.spec.names)}"))
         out = (r.status, tuple(notes))
         if len(self._resolved) < _CACHE_LIMIT and len(raw) <= 256:  # bounded: keep no huge strings alive
@@ -249,7 +249,7 @@ class JobCheck:
         at = self.polls if pos is None else pos
         status = body.get("status", _MISSING)
         if status is _MISSING:
-            if _error_code(body) == "operationNotFound":
+            if error_code(body) == "operationNotFound":
                 if self.last not in self._v.tables.terminal:
                     self._emit("monitor-lost", self.polls, at, None,
                                "the monitor answered operationNotFound before any terminal status: the outcome "
@@ -321,7 +321,7 @@ class JobCheck:
         if operation is not None:
             if self._operation is not None and operation != self._operation:
                 self._emit("operation-changed", index, at, canon,
-                           f"operation changed from {self._operation!r} to {_short(operation)}")
+                           f"operation changed from {self._operation!r} to {shorten(operation)}")
             self._operation = operation
         if body and canon in v.tables.success and not self._done_checked:
             self._done_checked = True
@@ -393,11 +393,11 @@ class JobCheck:
         if rid:
             if self._resource is not None and rid != self._resource:
                 self._emit("resource-changed", index, at, canon,
-                           f"resourceId changed from {self._resource!r} to {_short(rid)}")
+                           f"resourceId changed from {self._resource!r} to {shorten(rid)}")
             self._resource = rid
 
     def _bad_field(self, name: str, expected: str, value: Any, at: int) -> None:
-        found = _kind(value) if value is None else f"{_kind(value)} {_short(value)}"
+        found = _kind(value) if value is None else f"{_kind(value)} {shorten(value)}"
         self._emit("invalid-field", self.polls, at, None, f"field {name!r} must be {expected}, found {found}")
 
     def _emit(self, rule: str, index: int | None, at: int, to: str | None, message: str,
@@ -433,7 +433,10 @@ def _steps(t: Tables, mode: Mode) -> tuple[dict[str, dict[str, _Step | None]], f
     return steps, frozenset(resets)
 
 
-def _error_code(body: Mapping[str, Any]) -> Any:
+def error_code(body: Any) -> Any:
+    """The error code a body carries (``error.code`` or ``errorCode``), or None."""
+    if not isinstance(body, Mapping):
+        return None
     error = body.get("error")
     return error.get("code") if isinstance(error, Mapping) else body.get("errorCode")
 
@@ -449,17 +452,9 @@ def _kind(value: Any) -> str:
             dict: "object"}.get(type(value), type(value).__name__)
 
 
-def _short(value: Any, limit: int = 60) -> str:
-    try:
-        text = repr(value)
-    except (ValueError, RecursionError):  # an int past Python's digit limit, a structure too deep
-        return f"a {type(value).__name__} too large to show"
-    return text if len(text) <= limit else f"{text[:limit - 3]}...{text[-1]} ({len(text)} chars)"
-
-
 def _num(x: float) -> str:
     try:
         short = f"{x:g}"
         return short if math.isfinite(x) and float(short) == x else repr(x)
     except (OverflowError, ValueError):
-        return _short(x)
+        return shorten(x)
