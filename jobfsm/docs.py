@@ -14,7 +14,6 @@ from jobfsm.rules import RULES
 from jobfsm.spec import Spec
 
 SVG_MARK = "<!-- jobfsm: drawn from DOT sha256 {} -->"
-NAMES = ("lifecycle.dot", "lifecycle.mmd", "lifecycle.md", "lifecycle.svg")
 
 
 def markdown(spec: Spec, *, svg: str | None = "lifecycle.svg") -> str:

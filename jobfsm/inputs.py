@@ -27,7 +27,6 @@ from jobfsm.report import InputProblem, JobReport
 from jobfsm.validation import JobCheck, Validator
 
 Format = Literal["text", "json", "jsonl", "har", "cassette"]
-FORMATS: tuple[Format, ...] = ("text", "json", "jsonl", "har", "cassette")
 EXTENSIONS: dict[str, Format] = {".txt": "text", ".log": "text", ".json": "json", ".jsonl": "jsonl",
                                  ".ndjson": "jsonl", ".har": "har", ".yaml": "cassette", ".yml": "cassette"}
 DEFAULT_JOB_KEY = "job"
