@@ -10,6 +10,8 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any, BinaryIO, Literal
 
+import msgspec
+
 from jobfsm.errors import InputError, OptionsError
 from jobfsm.readers import (
     BODY_FIELDS,
@@ -75,10 +77,13 @@ def _recording(fmt: str, data: bytes) -> str | None:
     if fmt == "cassette":
         return "vcr-json" if data.removeprefix(BOM).lstrip()[:1] == b"{" else "vcr-yaml"
     if fmt == "json" and data.removeprefix(BOM).lstrip()[:1] == b"{":
-        head = data[:4096]
-        if b'"log"' in head:
+        try:
+            doc = msgspec.json.decode(data.removeprefix(BOM))
+        except (msgspec.DecodeError, RecursionError):
+            return None  # the JSON reader says what is wrong with it
+        if isinstance(doc, dict) and isinstance(doc.get("log"), dict):
             return "har"
-        if b'"interactions"' in head:
+        if isinstance(doc, dict) and "interactions" in doc:
             return "vcr-json"
     return None
 
@@ -90,7 +95,7 @@ def _check_recording(kind: str, data: bytes, validator: Validator, source: str,
     problems: list[InputProblem] = []
     exchanges = read_har(data, problems) if kind == "har" else read_cassette(data, problems, yaml=kind == "vcr-yaml")
     unit = "entry" if kind == "har" else "interaction"
-    problems = [InputProblem(source, f"{source}:{p.location}", p.message) for p in problems]
+    problems = [InputProblem(source, f"{source}:{p.location}" if p.location else source, p.message) for p in problems]
     reports = check_exchanges(exchanges, validator, source, unit, check_type)
     if not reports and not problems:
         problems.append(InputProblem(source, source, "no monitor found: no GET was answered with a status, "
@@ -178,12 +183,12 @@ def detect_format(path: str, head: bytes) -> Format:
         return "json"
     if head[:1] != b"{":
         return "text"
-    import msgspec
-
     try:
-        msgspec.json.decode(head.split(b"\n", 1)[0])
+        first = msgspec.json.decode(head.split(b"\n", 1)[0])
     except (msgspec.DecodeError, RecursionError):
         return "json"
+    if isinstance(first, dict) and ("log" in first or "interactions" in first):
+        return "json"  # a HAR or cassette on one line: read whole, then recognised as a recording
     return "jsonl"
 
 

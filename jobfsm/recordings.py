@@ -8,7 +8,6 @@ answers carry an asyncJobStatus ``status``, or a URL polled again and again. Eac
 from __future__ import annotations
 
 import base64
-import gzip
 import zlib
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -16,7 +15,8 @@ from typing import Any
 
 import msgspec
 
-from jobfsm.report import InputProblem, JobReport
+from jobfsm.readers import BOM
+from jobfsm.report import InputProblem, JobReport, shorten
 from jobfsm.validation import JobCheck, Validator, error_code
 
 _JSON_TYPES = ("json", "javascript")
@@ -35,16 +35,21 @@ class Exchange:
     body: Any  # the decoded JSON body, or None
 
 
+_ENTRY_ERRORS = (KeyError, TypeError, ValueError, AttributeError, OSError, EOFError, OverflowError, zlib.error)
+BODY_LIMIT = 64 << 20
+"""The most a decompressed body may hold: a gzip bomb is an input problem, not an exhausted machine."""
+
+
 def read_har(data: bytes, problems: list[InputProblem]) -> list[Exchange]:
     """The entries of a HAR 1.2 log, bodies decoded (base64, gzip, deflate)."""
     try:
-        doc = msgspec.json.decode(data)
+        doc = msgspec.json.decode(data.removeprefix(BOM))
     except (msgspec.DecodeError, RecursionError) as exc:
-        problems.append(InputProblem(None, "entry 0", f"invalid JSON: {exc}"))
+        problems.append(InputProblem(None, "", f"invalid JSON: {_why(exc)}"))
         return []
     entries = doc.get("log", {}).get("entries") if isinstance(doc, dict) and isinstance(doc.get("log"), dict) else None
     if not isinstance(entries, list):
-        problems.append(InputProblem(None, "entry 0", "expected a HAR 1.2 file: an object with log.entries"))
+        problems.append(InputProblem(None, "", "expected a HAR 1.2 file: an object with log.entries"))
         return []
     out = []
     for i, entry in enumerate(entries):
@@ -52,38 +57,45 @@ def read_har(data: bytes, problems: list[InputProblem]) -> list[Exchange]:
             request, response = entry["request"], entry["response"]
             content = response.get("content") or {}
             text = content.get("text")
-            raw = (base64.b64decode(text) if content.get("encoding") == "base64" else text.encode()) if text else b""
+            encoding = content.get("encoding")
+            if text is not None and not isinstance(text, str):
+                raise ValueError("content.text is not a string")
+            if encoding is not None and str(encoding).lower() != "base64":
+                raise ValueError(f"content.encoding {shorten(encoding)} is not base64")
+            raw = (base64.b64decode(text, validate=True) if encoding else text.encode()) if text else b""
             headers = _har_headers(response.get("headers"))
-            out.append(Exchange(i, str(request["method"]).upper(), str(request["url"]), int(response["status"]),
-                                headers, _har_headers(request.get("headers")), _json(raw, headers)))
-        except (KeyError, TypeError, ValueError, AttributeError, OSError, zlib.error) as exc:
+            out.append(Exchange(i, _text(request["method"], "method").upper(), _text(request["url"], "url"),
+                                _code(response["status"]), headers, _har_headers(request.get("headers")),
+                                _json(raw, headers)))
+        except _ENTRY_ERRORS as exc:
             problems.append(InputProblem(None, f"entry {i}", f"unreadable HAR entry: {_why(exc)}"))
     return out
 
 
 def read_cassette(data: bytes, problems: list[InputProblem], *, yaml: bool) -> list[Exchange]:
-    """The interactions of a VCR.py cassette (YAML, loaded safely, or the JSON serializer's output)."""
+    """The interactions of a VCR.py cassette (YAML, loaded safely, or the JSON serializer's output).
+
+    Fields are type-checked, never turned into strings: a YAML alias bomb stays a cheap shared object.
+    """
     try:
         if yaml:
             import yaml as pyyaml
 
             doc = pyyaml.load(data, Loader=getattr(pyyaml, "CSafeLoader", pyyaml.SafeLoader))
         else:
-            doc = msgspec.json.decode(data)
+            doc = msgspec.json.decode(data.removeprefix(BOM))
     except ImportError:
-        problems.append(InputProblem(None, "interaction 0", "reading YAML cassettes needs PyYAML: pip install "
-                                                            "'jobfsm[vcr]'"))
+        problems.append(InputProblem(None, "", "reading YAML cassettes needs PyYAML: pip install 'jobfsm[vcr]'"))
         return []
     except Exception as exc:  # the YAML and JSON parsers' own errors; unsafe tags are refused here too
-        problems.append(InputProblem(None, "interaction 0", f"unreadable cassette: {_why(exc)}"))
+        problems.append(InputProblem(None, "", f"unreadable cassette: {_why(exc)}"))
         return []
     if not isinstance(doc, dict) or not isinstance(doc.get("interactions"), list):
-        problems.append(InputProblem(None, "interaction 0", "expected a VCR.py cassette: a mapping with "
-                                                            "interactions"))
+        problems.append(InputProblem(None, "", "expected a VCR.py cassette: a mapping with interactions"))
         return []
-    if doc.get("version", 1) != 1:
-        problems.append(InputProblem(None, "interaction 0", f"unknown cassette version {doc.get('version')!r}; "
-                                                            "expected 1"))
+    version = doc.get("version", 1)
+    if type(version) is not int or version != 1:
+        problems.append(InputProblem(None, "", f"unknown cassette version {shorten(version)}; expected 1"))
         return []
     out = []
     for i, item in enumerate(doc["interactions"]):
@@ -92,13 +104,28 @@ def read_cassette(data: bytes, problems: list[InputProblem], *, yaml: bool) -> l
             headers = _vcr_headers(response.get("headers"))
             body = response.get("body") or {}
             raw = body.get("string", b"") if isinstance(body, dict) else body
-            raw = raw.encode() if isinstance(raw, str) else bytes(raw or b"")
-            out.append(Exchange(i, str(request["method"]).upper(), str(request["uri"]),
-                                int(response["status"]["code"]), headers, _vcr_headers(request.get("headers")),
-                                _json(raw, headers)))
-        except (KeyError, TypeError, ValueError, AttributeError, OSError, zlib.error) as exc:
+            if raw is None:
+                raw = b""
+            if not isinstance(raw, str | bytes):
+                raise ValueError("the body is neither text nor bytes")
+            out.append(Exchange(i, _text(request["method"], "method").upper(), _text(request["uri"], "uri"),
+                                _code(response["status"]["code"]), headers, _vcr_headers(request.get("headers")),
+                                _json(raw.encode() if isinstance(raw, str) else raw, headers)))
+        except _ENTRY_ERRORS as exc:
             problems.append(InputProblem(None, f"interaction {i}", f"unreadable interaction: {_why(exc)}"))
     return out
+
+
+def _text(value: Any, name: str) -> str:
+    if not isinstance(value, str):
+        raise ValueError(f"{name} is not a string")
+    return value
+
+
+def _code(value: Any) -> int:
+    if type(value) is not int or not 100 <= value <= 999:
+        raise ValueError(f"the HTTP status {shorten(value)} is not a three-digit number")
+    return value
 
 
 def check_exchanges(exchanges: list[Exchange], validator: Validator, source: str, unit: str,
@@ -148,8 +175,8 @@ def _poll(check: JobCheck, ex: Exchange) -> None:
         if code == 303 and location and not body.get("resourceLocation"):
             body = {**body, "resourceLocation": location}
         check.feed_body(body, pos)
-    elif code == 303:
-        check.feed_body({"status": _success(check), "resourceLocation": location or ""}, pos)
+    elif code == 303:  # completed; the Location, when there is one, names the result
+        check.feed_body({"status": _success(check), "resourceLocation": location}, pos)
     elif 200 <= code < 300 and isinstance(body, dict) and ("id" in body or "name" in body):
         check.feed_body({"status": _success(check), "resourceId": str(body.get("id", "")) or None}, pos)
     elif code == 401:
@@ -186,14 +213,14 @@ def _json(raw: bytes, headers: Mapping[str, str]) -> Any:
     """A JSON body, decompressed per Content-Encoding; None when there is none or it is not JSON."""
     encoding = headers.get("content-encoding", "").lower()
     if raw and encoding == "gzip":
-        raw = gzip.decompress(raw)
+        raw = _inflate(raw, 16 + zlib.MAX_WBITS)
     elif raw and encoding == "deflate":
         try:
-            raw = zlib.decompress(raw)
+            raw = _inflate(raw, zlib.MAX_WBITS)
         except zlib.error:
-            raw = zlib.decompress(raw, -zlib.MAX_WBITS)
+            raw = _inflate(raw, -zlib.MAX_WBITS)
     elif raw and encoding not in ("", "identity"):
-        raise ValueError(f"body in unsupported Content-Encoding {encoding!r}")
+        raise ValueError(f"body in unsupported Content-Encoding {shorten(encoding)}")
     if not raw.strip():
         return None
     try:
@@ -205,14 +232,34 @@ def _json(raw: bytes, headers: Mapping[str, str]) -> Any:
         return None
 
 
+def _inflate(raw: bytes, wbits: int) -> bytes:
+    """Decompress, refusing more than ``BODY_LIMIT`` bytes and a stream that ends early."""
+    engine = zlib.decompressobj(wbits)
+    out = engine.decompress(raw, BODY_LIMIT)
+    if engine.unconsumed_tail:
+        raise ValueError(f"the body decompresses to more than {BODY_LIMIT >> 20} MiB")
+    if not engine.eof:
+        raise ValueError("the compressed body ends early")
+    return out
+
+
 def _har_headers(items: Any) -> dict[str, str]:
-    return {str(h["name"]).lower(): str(h["value"]) for h in items or () if isinstance(h, dict)}
+    if items is None:
+        return {}
+    if not isinstance(items, list):
+        raise ValueError("headers are not a list of name/value pairs")
+    return {_text(h["name"], "a header name").lower(): _text(h["value"], "a header value") for h in items}
 
 
 def _vcr_headers(items: Any) -> dict[str, str]:
+    if items is None:
+        return {}
+    if not isinstance(items, dict):
+        raise ValueError("headers are not a mapping")
     out = {}
-    for name, value in (items or {}).items():
-        out[str(name).lower()] = str(value[0] if isinstance(value, list) and value else value)
+    for name, value in items.items():
+        first = value[0] if isinstance(value, list) and value else value
+        out[_text(name, "a header name").lower()] = _text(first, "a header value")
     return out
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import reprlib
 from collections import Counter
 from dataclasses import dataclass
 from typing import Any, NamedTuple
@@ -10,6 +11,8 @@ from jobfsm.errors import TraceViolationError
 from jobfsm.rules import RANK
 
 SCHEMA = "jobfsm.report/1"
+_REPR = reprlib.Repr()
+_REPR.maxlevel, _REPR.maxlist, _REPR.maxdict, _REPR.maxtuple, _REPR.maxstring = 3, 5, 5, 5, 80
 
 
 class Violation(NamedTuple):
@@ -164,8 +167,10 @@ def shorten(value: Any, limit: int = 60) -> str:
     """``repr(value)`` cut to about ``limit`` characters, with the full length when cut: messages stay one
     short line whatever a trace holds."""
     try:
-        shown = repr(value)
-    except (ValueError, RecursionError):  # an int past Python's digit limit, a structure too deep
+        # containers through reprlib, which stops at a few items and levels: a YAML alias bomb is cheap to
+        # hold but exponential to print in full
+        shown = repr(value) if isinstance(value, str | int | float | bool | None) else _REPR.repr(value)
+    except (ValueError, RecursionError):  # an int past Python's digit limit
         return f"a {type(value).__name__} too large to show"
     if len(shown) <= limit:
         return shown

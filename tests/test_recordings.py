@@ -165,3 +165,69 @@ def test_json_cassette_and_binary_bodies(tmp_path: Path) -> None:
                          f"    body: {{string: !!binary '{body}'}}\nversion: 1\n")
     jobs, problems = validate_path(str(yaml_path), Validator())
     assert (problems, [(j.final, j.polls) for j in jobs]) == ([], [("failed", 1)])
+
+
+def test_yaml_alias_bomb_is_cheap(tmp_path: Path) -> None:
+    """A billion-laughs cassette is refused in a blink: fields are type-checked, never expanded."""
+    import subprocess
+    import sys
+
+    lines = ["a0: &a0 [lol]"] + [f"a{i}: &a{i} [{', '.join([f'*a{i - 1}'] * 9)}]" for i in range(1, 10)]
+    for field in ("version: *a9", "interactions:\n- request: {method: *a9, uri: x}\n  response: {status: {code: 200}}"):
+        path = tmp_path / "bomb.yaml"
+        path.write_text("\n".join(lines) + f"\n{field}\n" + ("version: 1\n" if "interactions" in field else
+                                                             "interactions: []\n"))
+        done = subprocess.run([sys.executable, "-m", "jobfsm", "validate", str(path)], capture_output=True, text=True,
+                              timeout=60)
+        assert done.returncode == 2, done.stdout
+        assert "input error" in done.stdout
+
+
+@pytest.mark.parametrize(("response", "message"), [
+    ({"status": 200, "headers": [{"name": "Content-Encoding", "value": "gzip"}],
+      "content": {"text": base64.b64encode(gzip.compress(b'{"status": "failed"}')[:-6]).decode(),
+                  "encoding": "base64"}}, "unreadable HAR entry: the compressed body ends early"),
+    ({"status": 200, "headers": [{"name": "Content-Encoding", "value": "gzip"}],
+      "content": {"text": base64.b64encode(gzip.compress(b" " * (70 << 20))).decode(), "encoding": "base64"}},
+     "unreadable HAR entry: the body decompresses to more than 64 MiB"),
+    ({"status": 200, "content": {"text": "eyJzdGF0dXMiOiAiZmFpbGVkIn0=", "encoding": "gzip"}},
+     "unreadable HAR entry: content.encoding 'gzip' is not base64"),
+    ({"status": 200, "headers": {"Location": "x"}, "content": {}},
+     "unreadable HAR entry: headers are not a list of name/value pairs"),
+    ({"status": "202", "content": {}}, "unreadable HAR entry: the HTTP status '202' is not a three-digit number"),
+], ids=["truncated-gzip", "gzip-bomb", "unknown-encoding", "headers-object", "status-string"])
+def test_bad_entries_are_one_line_each(tmp_path: Path, response: dict, message: str) -> None:
+    """Broken or oversized bodies and mistyped fields are input problems at their entry, never a traceback."""
+    bad = {"request": {"method": "GET", "url": MONITOR}, "response": response}
+    _, problems, jobs = har(tmp_path, entry("GET", MONITOR, 202, {"status": "inProgress"}), bad)
+    assert problems == [("entry 1", message)]
+    assert jobs == [(MONITOR, "inProgress", 1)]
+
+
+def test_base64_in_any_case_and_303_without_location(tmp_path: Path) -> None:
+    """'Base64' is base64; a 303 with no Location completes without a resource (a warning, not an error)."""
+    body = base64.b64encode(b'{"status": "inProgress"}').decode()
+    odd = entry("GET", MONITOR, 202)
+    odd["response"]["content"] = {"text": body, "encoding": "Base64"}
+    found, problems, jobs = har(tmp_path, odd, entry("GET", MONITOR, 303))
+    assert (found, problems, jobs) == ([("entry 1", "completed-without-resource", "warning")], [],
+                                       [(MONITOR, "completed", 2)])
+
+
+@pytest.mark.parametrize("name", ["t.har", "t.dat"], ids=["har-with-bom", "minified-unknown-extension"])
+def test_bom_and_one_line_recordings(tmp_path: Path, name: str) -> None:
+    """A BOM before a HAR, or a whole HAR on one line in a file of unknown extension, still reads as HAR."""
+    doc = json.dumps({"log": {"entries": [entry("GET", MONITOR, 200, {"status": "failed"})]}})
+    path = tmp_path / name
+    path.write_bytes((b"\xef\xbb\xbf" if name.endswith(".har") else b"") + doc.encode())
+    jobs, problems = validate_path(str(path), Validator())
+    assert (problems, [(j.job, j.final) for j in jobs]) == ([], [(MONITOR, "failed")])
+
+
+def test_file_level_problems_name_the_file_only(tmp_path: Path) -> None:
+    """A problem with the whole file is located at the file, not at a made-up first entry."""
+    path = tmp_path / "t.har"
+    path.write_text('{"log": 5}')
+    _, problems = validate_path(str(path), Validator())
+    assert [(p.location, p.message) for p in problems] == [
+        (str(path), "expected a HAR 1.2 file: an object with log.entries")]
