@@ -71,9 +71,9 @@ def pytest_runtest_call(item: pytest.Item) -> Iterator[None]:
     except BaseException:
         recorder = item.stash.get(_RECORDER, None)
         # the test failed on its own: still show what the trace says, beside its error
-        text = recorder.failures() if recorder is not None else None
-        if text:
-            item.add_report_section("call", "jobfsm", text)
+        error = recorder.failures() if recorder is not None else None
+        if error is not None:
+            item.add_report_section("call", "jobfsm", str(error))
         raise
     recorder = item.stash.get(_RECORDER, None)
     if recorder is not None:
@@ -106,5 +106,7 @@ def pytest_testnodedown(node: Any, error: Any) -> None:
 def pytest_terminal_summary(terminalreporter: Any) -> None:
     stats = _stats()
     if stats["checked"]:
-        traces = f"{stats['checked']} trace{'' if stats['checked'] == 1 else 's'}"
-        terminalreporter.write_line(f"jobfsm: {traces} checked, {stats['failed']} failed the lifecycle")
+        from jobfsm.report import plural
+
+        checked = plural(stats["checked"], "trace")
+        terminalreporter.write_line(f"jobfsm: {checked} checked, {stats['failed']} failed the lifecycle")

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from jobfsm.errors import JobFSMError
+from jobfsm.report import plural
 from jobfsm.spec import Spec
 
 Direction = Literal["LR", "TB", "RL", "BT"]
@@ -94,7 +95,7 @@ def to_dot(spec: Spec, *, direction: Direction = "LR", title: str | None = None,
     visits = overlay.visits if overlay else {}
     for s in spec.statuses:
         fill, border = STYLE[s.outcome or s.kind]
-        label = s.name if s.name not in visits else f"{s.name}\n{_polls(visits[s.name])}"
+        label = s.name if s.name not in visits else f"{s.name}\n{plural(visits[s.name], 'poll')}"
         attrs = [f'label="{_dot(label)}"', f'fillcolor="{fill}"', f'color="{border}"',
                  f'tooltip="{_dot(s.kind + (f" ({s.outcome})" if s.outcome else "") + ": " + s.meaning)}"']
         if s.kind == "terminal":
@@ -271,10 +272,6 @@ def _taken(overlay: Overlay | None) -> dict[tuple[str, str], list[tuple[str, int
         if step.kind != "violation":
             marks.setdefault((step.source, step.dest), []).append((step.kind, step.order))
     return marks
-
-
-def _polls(n: int) -> str:
-    return f"{n} poll{'' if n == 1 else 's'}"
 
 
 _IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")

@@ -144,14 +144,14 @@ class Report:
                 if quiet and job.ok and not shown:
                     continue
                 verdict = "ok" if job.ok else "FAILED"
-                lines.append(f"{job.name}: {verdict} (final {job.final or 'none'}, {_count(job.polls, 'poll')})")
+                lines.append(f"{job.name}: {verdict} (final {job.final or 'none'}, {plural(job.polls, 'poll')})")
                 lines += shown
             lines += [p.line() for p in self.input_errors if p.source == source]
         s = self.summary()
-        counts = [_count(s["jobs"], "job"), f"{s['failed_jobs']} failed", _count(s["polls"], "poll")]
-        found = [_count(s["errors"], "error"), _count(s["warnings"], "warning"), _count(s["infos"], "info")]
+        counts = [plural(s["jobs"], "job"), f"{s['failed_jobs']} failed", plural(s["polls"], "poll")]
+        found = [plural(s["errors"], "error"), plural(s["warnings"], "warning"), plural(s["infos"], "info")]
         if self.input_errors:
-            found.append(_count(s["input_errors"], "input error"))
+            found.append(plural(s["input_errors"], "input error"))
         lines.append(f"{'ok' if self.ok else 'FAILED'}: {', '.join(counts)}; {', '.join(found)} "
                      f"({self.mode} mode)")
         return "\n".join(lines)
@@ -177,5 +177,6 @@ def shorten(value: Any, limit: int = 60) -> str:
     return f"{shown[:limit - 4]}...{shown[-1]} ({len(value) if isinstance(value, str) else len(shown)} characters)"
 
 
-def _count(n: int, noun: str) -> str:
+def plural(n: int, noun: str) -> str:
+    """``1 poll``, ``2 polls``: every count that jobfsm prints."""
     return f"{n} {noun}{'' if n == 1 else 's'}"

@@ -9,7 +9,7 @@ from typing import Any
 
 from jobfsm.errors import InputError, JobFSMError, TraceViolationError
 from jobfsm.lifecycle import LIFECYCLE
-from jobfsm.report import JobReport, Report
+from jobfsm.report import JobReport, Report, plural
 from jobfsm.rules import RANK
 from jobfsm.spec import Spec
 from jobfsm.validation import Options, Validator
@@ -69,23 +69,22 @@ class TraceRecorder:
             out.append(check.finish())
         return out
 
-    def failures(self) -> str | None:
-        """The message for every failing job, or None when all pass; counts the traces checked."""
+    def failures(self) -> TraceViolationError | None:
+        """The error listing every failing job, or None when all pass; counts the traces checked."""
         self.checked = True
         reports = self.reports()
         _count(reports)
         options = self.validator.options
-        bad = [r for r in reports if not r.ok]
-        return "\n\n".join(failure_message(self.polls.get(r.job, []), r, options.fail_on, options.mode)
-                            for r in bad) or None
+        text = "\n\n".join(failure_message(self.polls.get(r.job, []), r, options.fail_on, options.mode)
+                           for r in reports if not r.ok)
+        return TraceViolationError(Report(tuple(reports), options.mode, options.fail_on), text) if text else None
 
     def check(self) -> None:
         """Validate every job; raise ``TraceViolationError`` listing each failing one, poll by poll."""
         __tracebackhide__ = True
-        text = self.failures()
-        if text is not None:
-            options = self.validator.options
-            raise TraceViolationError(Report(tuple(self.reports()), options.mode, options.fail_on), text)
+        error = self.failures()
+        if error is not None:
+            raise error
 
 
 def failure_message(polls: list[Any], job: JobReport, fail_on: str, mode: str, context: int = 3,
@@ -94,8 +93,8 @@ def failure_message(polls: list[Any], job: JobReport, fail_on: str, mode: str, c
     them with the rule and what would have been legal. Long traces show only the polls near a mark."""
     who = "the trace" if job.job is None else f"job {job.job!r}"
     failing = [v for v in job.violations if RANK[v.severity] >= RANK[fail_on]]
-    lines = [f"{who} breaks the lifecycle ({mode} mode, failing at {fail_on}): {len(failing)} "
-             f"violation{'' if len(failing) == 1 else 's'} in {len(polls)} poll{'' if len(polls) == 1 else 's'}"]
+    lines = [f"{who} breaks the lifecycle ({mode} mode, failing at {fail_on}): "
+             f"{plural(len(failing), 'violation')} in {plural(len(polls), 'poll')}"]
     by_poll: dict[int | None, list[Any]] = {}
     for v in failing:
         if v.index is None or len(by_poll) < most or v.index in by_poll:

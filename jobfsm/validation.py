@@ -15,7 +15,7 @@ from typing import Any
 from jobfsm.errors import InputError, JobFSMError, OptionsError
 from jobfsm.lifecycle import LIFECYCLE
 from jobfsm.machine import Tables, tables
-from jobfsm.report import JobReport, Report, Violation, shorten
+from jobfsm.report import JobReport, Report, Violation, plural, shorten
 from jobfsm.rules import BY_ID, LEVELS, MODES, RANK, SEVERITIES, Mode
 from jobfsm.spec import Spec
 
@@ -354,7 +354,7 @@ class JobCheck:
         v = self._v
         if self.last is None:
             self._emit("no-status-observed", self.polls - 1 if self.polls else None, self._last_pos, None,
-                       f"no poll carried a known status ({self.polls} poll{'' if self.polls == 1 else 's'})")
+                       f"no poll carried a known status ({plural(self.polls, 'poll')})")
         elif self.last not in v.tables.terminal:
             self._emit("unterminated", self.polls - 1, self._last_pos, None,
                        f"trace ends at {self.last}, which is not terminal; expected one of "
