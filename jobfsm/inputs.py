@@ -6,7 +6,7 @@ import gc
 import os
 import stat
 import sys
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from typing import Any, BinaryIO, Literal
 
@@ -19,13 +19,13 @@ from jobfsm.readers import (
     CHUNK,
     Block,
     Record,
-    json_kind,
     poll_type,
     read_json,
     read_jsonl,
     read_text,
 )
 from jobfsm.report import InputProblem, JobReport
+from jobfsm.stream import LogStream
 from jobfsm.validation import JobCheck, Validator
 
 Format = Literal["text", "json", "jsonl", "har", "cassette"]
@@ -152,6 +152,14 @@ class _Prefixed:
             return head
         return self._rest.read(n)
 
+    def readinto(self, buffer: Any) -> int:
+        if not self._head:
+            return int(self._rest.readinto(buffer))  # type: ignore[attr-defined]
+        n = min(len(buffer), len(self._head))
+        buffer[:n] = self._head[:n]
+        self._head = self._head[n:]
+        return n
+
     def close(self) -> None:
         self._rest.close()
 
@@ -194,11 +202,13 @@ def detect_format(path: str, head: bytes) -> Format:
 
 def check_records(records: Iterable[Record | Block], validator: Validator, source: str, job_key: str,
                   line_of: Callable[[int], int] | None = None, *, explicit: bool = False,
-                  check_type: type[JobCheck] = JobCheck) -> tuple[list[JobReport], list[InputProblem]]:
-    """Group records by job (first appearance order) and validate each job on its own.
+                  check_type: type[JobCheck] = JobCheck,
+                  emit: Callable[[JobReport], None] | None = None) -> tuple[list[JobReport], list[InputProblem]]:
+    """Group records by job and validate each job on its own, streaming (see ``jobfsm.stream``).
 
-    Records without the key form one job; when others have it, or when the key was ``explicit``ly
-    asked for and none has it, that is reported as an input problem rather than passed over.
+    Reports go to ``emit`` in order of first appearance, or are returned when there is none. Records
+    without the key form one job; when others have it, or when the key was ``explicit``ly asked for
+    and none has it, that is reported as an input problem rather than passed over.
     """
     if line_of is None:
         def locate(pos: int) -> str:
@@ -206,57 +216,33 @@ def check_records(records: Iterable[Record | Block], validator: Validator, sourc
     else:
         def locate(pos: int) -> str:
             return f"{source}:{line_of(pos)}"
-    checks: dict[Any, JobCheck] = {}
-    problems: list[InputProblem] = []
+    reports: list[JobReport] = []
+    stream = LogStream(validator, source, locate, emit or reports.append, check_type=check_type)
     with _collector_paused():
-        _group(records, checks, problems, check_type, validator, source, job_key, locate)
-        reports = [c.finish() for c in checks.values()]
-    if not checks and not problems:
+        _feed(records, stream, poll_type(job_key), job_key)
+        stream.close()
+    problems = stream.problems
+    if not stream.jobs and not problems:
         problems.append(InputProblem(source, source, "no polls found: expected statuses or asyncJobStatus bodies"))
-    elif None in checks and len(checks) > 1:
+    elif stream.unkeyed_polls and stream.keyed:
         problems.append(InputProblem(source, source, f"records without the job key {job_key!r} "
-                                                     f"({checks[None].polls} of them) were validated together as "
-                                                     f"one job"))
-    elif explicit and list(checks) == [None]:
+                                                     f"({stream.unkeyed_polls} of them) were validated together "
+                                                     f"as one job"))
+    elif explicit and stream.jobs and not stream.keyed:
         problems.append(InputProblem(source, source, f"no record carries the job key {job_key!r}; the file was "
                                                      f"validated as one job"))
     return reports, problems
 
 
-def _group(records: Iterable[Record | Block], checks: dict[Any, JobCheck], problems: list[InputProblem],
-           new: type[JobCheck], validator: Validator, source: str, job_key: str,
-           locate: Callable[[int], str]) -> None:
-    """The hot loop: feed each record to its job's check, typed polls through the short cut."""
-    poll: Any = poll_type(job_key)
+def _feed(records: Iterable[Record | Block], stream: LogStream, poll: type, job_key: str) -> None:
     part: Any
-    rec: Any
     for part in records:
         if part.__class__ is Block:
-            for pos, rec in enumerate(part.polls, part.start):
-                check = checks.get(rec.job)
-                if check is None:
-                    check = checks[rec.job] = new(validator, source, rec.job, locate)
-                check.poll(rec.status, rec.percentageComplete, rec.resourceId, rec.resourceLocation,
-                           rec.operation, pos)
-            continue
-        pos, rec = part
-        if rec.__class__ is poll:
-            check = checks.get(rec.job)
-            if check is None:
-                check = checks[rec.job] = new(validator, source, rec.job, locate)
-            check.poll(rec.status, rec.percentageComplete, rec.resourceId, rec.resourceLocation, rec.operation, pos)
-        elif isinstance(rec, InputProblem):
-            problems.append(InputProblem(source, locate(pos), rec.message))
+            stream.polls(part.polls, part.start)
+        elif part[1].__class__ is poll:
+            stream.polls([part[1]], part[0])
         else:
-            key = rec.get(job_key) if isinstance(rec, Mapping) else None
-            if key is not None and (isinstance(key, bool) or not isinstance(key, str | int)):
-                problems.append(InputProblem(source, locate(pos), f"job key {job_key!r} must be a string or an "
-                                                                  f"integer, found {json_kind(key)}"))
-                continue
-            check = checks.get(key)
-            if check is None:
-                check = checks[key] = new(validator, source, key, locate)
-            check.feed(rec, pos)
+            stream.record(part[0], part[1], job_key)
 
 
 @contextmanager

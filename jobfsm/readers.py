@@ -10,7 +10,7 @@ generic path, which reports what is wrong.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator, Iterator
 from functools import lru_cache
 from typing import Annotated, Any, BinaryIO, NamedTuple
 
@@ -23,7 +23,6 @@ CHUNK = 1 << 20
 BOM = b"\xef\xbb\xbf"
 Record = tuple[int, Any]
 _DECODE_ERRORS = (msgspec.DecodeError, msgspec.ValidationError, RecursionError)
-_BLANK_LINE = re.compile(rb"\n[ \t\r]*\n")  # a literal first byte keeps the scan fast
 
 
 class Block(NamedTuple):
@@ -69,52 +68,69 @@ def read_text(data: bytes) -> Iterator[Record]:
 
 
 def read_jsonl(stream: BinaryIO, job_key: str) -> Iterator[Record | Block]:
-    """JSON Lines, streamed in chunks: a body (or a status string) per line, blank lines ignored."""
+    """JSON Lines, streamed through one reused buffer: a body (or a status string) per line, blank lines
+    ignored. The buffer grows only to hold a line longer than it."""
     fast = msgspec.json.Decoder(poll_type(job_key))
     slow = msgspec.json.Decoder()
-    lineno = 0
-    pending: list[bytes] = []  # the start of a line longer than a chunk: joined once, when it ends
+    buf = bytearray(CHUNK)
+    have = lineno = 0
     first = True
     while True:
+        if have == len(buf):
+            buf.extend(bytes(len(buf)))
         try:
-            chunk = stream.read(CHUNK)
+            with memoryview(buf) as view:
+                got = stream.readinto(view[have:])  # type: ignore[attr-defined]
         except OSError as exc:
             yield lineno + 1, _problem(f"cannot read further: {exc.strerror or exc}")
             return
-        if first:
-            chunk, first = chunk.removeprefix(BOM), False
-        if not chunk:
+        if not got:
             break
-        cut = chunk.rfind(b"\n") + 1
+        end = have + got
+        if first:
+            if end < len(BOM) and BOM.startswith(buf[:end]):
+                have = end  # perhaps a byte-order mark read in parts
+                continue
+            first = False
+            if buf.startswith(BOM):
+                buf[:end - len(BOM)] = buf[len(BOM):end]
+                end -= len(BOM)
+        cut = buf.rfind(b"\n", have, end) + 1
         if cut == 0:
-            pending.append(chunk)
+            have = end
             continue
-        block = b"".join([*pending, chunk[:cut]])
-        pending = [chunk[cut:]]
-        yield from _jsonl_block(block, lineno, fast, slow)
-        lineno += block.count(b"\n")
-    rest = b"".join(pending)
-    if rest:
-        yield from _jsonl_block(rest, lineno, fast, slow)
+        lineno = yield from _jsonl_block(buf, cut, lineno, fast, slow)
+        buf[:end - cut] = buf[cut:end]
+        have = end - cut
+    if bytes(buf[:have]).strip():
+        buf[have:have + 1] = b"\n"
+        yield from _jsonl_block(buf, have + 1, lineno, fast, slow)
 
 
-def _jsonl_block(block: bytes, lineno: int, fast: msgspec.json.Decoder[Any],
-                 slow: msgspec.json.Decoder[Any]) -> Iterator[Record | Block]:
-    # decode_lines skips blank lines and takes two values on one line: the fast path is only sound when
-    # no line is blank and there is one value per line.
-    first_end = block.find(b"\n") + 1 or len(block)
-    last_start = block.rfind(b"\n", 0, len(block) - 1) + 1
-    if not (_BLANK_LINE.search(block) or not block[:first_end].strip() or not block[last_start:].strip()):
+def _jsonl_block(buf: bytearray, cut: int, lineno: int, fast: msgspec.json.Decoder[Any],
+                 slow: msgspec.json.Decoder[Any]) -> Generator[Record | Block, None, int]:
+    """The complete lines in ``buf[:cut]``: typed in one call when they allow it, else line by line.
+    Returns the number of the last line."""
+    lines = buf.count(b"\n", 0, cut)
+    # decode_lines reads values one after another, across line ends: it is only sound when every line
+    # holds exactly one value. Inside a value a '{' never follows a '}' (only ',' ']' '}' can), so each
+    # '}\n{' lies between two values; when there are lines - 1 of them and as many values as lines, and
+    # no other line end, every line holds exactly one value.
+    if buf[:1] == b"{" and (
+            (buf[cut - 2:cut] == b"}\n" and buf.count(b"}\n{", 0, cut) == lines - 1)
+            or (buf[cut - 3:cut] == b"}\r\n" and buf.count(b"}\r\n{", 0, cut) == lines - 1)):
         try:
-            polls = fast.decode_lines(block)
+            with memoryview(buf) as view:
+                polls = fast.decode_lines(view[:cut])
         except _DECODE_ERRORS:
             polls = None
-        if polls is not None and len(polls) == block.count(b"\n") + (not block.endswith(b"\n")):
+        if polls is not None and len(polls) == lines:
             yield Block(lineno + 1, polls)
-            return
-    for n, line in enumerate(block.split(b"\n"), lineno + 1):
+            return lineno + lines
+    for n, line in enumerate(bytes(buf[:cut - 1]).split(b"\n"), lineno + 1):
         if line.strip():
             yield n, _one_line(line, fast, slow)
+    return lineno + lines
 
 
 def _one_line(line: bytes, fast: msgspec.json.Decoder[Any], slow: msgspec.json.Decoder[Any]) -> Any:

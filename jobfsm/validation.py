@@ -87,6 +87,11 @@ class Validator:
             for a, row in self.steps.items()}
         quick[None] = frozenset(n for n in spec.names if not self.complete or n == spec.initial)
         self.quick = quick
+        # the same moves with their progress resets, for the log streamer's light job states
+        moves: dict[str | None, dict[str, bool]] = {
+            a: {b: (a, b) in self.resets for b, step in row.items() if step is None} for a, row in self.steps.items()}
+        moves[None] = dict.fromkeys(quick[None], False)
+        self.moves = moves
         self.terminals_text = ", ".join(spec.terminals)
         self._resolved: dict[str, tuple[str | None, tuple[tuple[str, str], ...]]] = {}
 
@@ -171,6 +176,13 @@ class JobCheck:
         self._done_checked = False
         self._report: JobReport | None = None
         self.violations: list[Violation] = []
+
+    def restore(self, last: str | None, progress: float | None, resource: str | None, operation: str | None,
+                referenced: bool, done_checked: bool, polls: int, last_pos: int) -> JobCheck:
+        """Take over a job checked so far by a lighter loop that found nothing to report (the streamer)."""
+        self.last, self._progress, self._resource, self._operation = last, progress, resource, operation
+        self._referenced, self._done_checked, self.polls, self._last_pos = referenced, done_checked, polls, last_pos
+        return self
 
     def feed(self, item: Any, pos: int | None = None) -> None:
         """One poll: a status string or an asyncJobStatus body; ``pos`` locates it (default: its index)."""

@@ -1,0 +1,202 @@
+"""Stream the polls of a log of interleaved jobs: open jobs in memory, never the log, reports in order.
+
+A job is open until its status turns terminal; it then waits among the ended jobs for ``window``
+further job ends, so that a repeated or late poll still reaches it, and only then is it finished and
+its report released. Reports leave in the order the jobs first appeared: a job still open holds back
+the (small) reports of the jobs that appeared after it.
+
+Most polls of a healthy job change nothing reportable, so a job starts as a light list of the few
+facts the rules need; the first poll that needs more hands the job to a ``JobCheck``, which then keeps
+it. The light loop accepts exactly what ``JobCheck.poll``'s short cut accepts, plus progress resets.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable
+from typing import Any
+
+from jobfsm.report import InputProblem, JobReport
+from jobfsm.validation import JobCheck, Validator
+
+WINDOW = 16_384
+"""Ended jobs kept for late polls; a job polled again after this many other jobs ended counts as new."""
+
+# the slots of a light job state
+_LAST, _PROGRESS, _RESOURCE, _OPERATION, _REFERENCED, _DONE, _POLLS, _POS, _SEQ, _CHECK, _KEY = range(11)
+_HANDED_OVER: Any = object()  # _LAST of a job its JobCheck keeps: equal to no status, so no move is light
+
+
+class LogStream:
+    """Validate the polls of many interleaved jobs as they come; ``emit`` gets each job's report."""
+
+    def __init__(self, validator: Validator, source: str, locate: Callable[[int], str],
+                 emit: Callable[[JobReport], None], *, check_type: type[JobCheck] = JobCheck,
+                 window: int = WINDOW) -> None:
+        self._v, self._source, self._locate, self._emit = validator, source, locate, emit
+        self._new = check_type
+        self._light = check_type is JobCheck  # a subclass watches every poll: give it every poll
+        self._window = window
+        self._moves: dict[Any, dict[str, bool]] = {**validator.moves, _HANDED_OVER: {}}
+        self.open: dict[Any, list[Any]] = {}
+        self.ended: dict[Any, list[Any]] = {}
+        self._held: dict[int, JobReport] = {}
+        self._next = self._seq = 0
+        self.problems: list[InputProblem] = []
+        self.keyed = False
+        self.unkeyed_polls = 0
+
+    def polls(self, polls: list[Any], start: int) -> None:
+        """Typed polls (``readers.poll_type``) at consecutive positions from ``start``: the hot loop."""
+        if not self._light:
+            for pos, rec in enumerate(polls, start):
+                self._full(self.open.get(rec.job) or self._find(rec.job), pos, rec)
+            return
+        opened, ended = self.open, self.ended
+        get, get_ended = opened.get, ended.get
+        moves, success, terminal = self._moves, self._v.tables.success, self._v.tables.terminal
+        seq, limit = self._seq, 2 * self._window
+        LAST, PROGRESS, RESOURCE, OPERATION, REFERENCED, DONE, POLLS, POS = range(8)  # locals: fast to load
+        for pos, rec in enumerate(polls, start):
+            job = rec.job
+            s = get(job)
+            if s is None:
+                s = get_ended(job)
+                if s is None:
+                    s = opened[job] = [None, None, None, None, False, False, 0, 0, seq, None, job]
+                    seq += 1
+            status = rec.status
+            last = s[LAST]
+            if status == last:
+                reset = False
+            else:
+                reset = moves[last].get(status)  # type: ignore[assignment]
+                if reset is None:
+                    self._full(s, pos, rec)
+                    continue
+            op = rec.operation
+            p = rec.percentageComplete
+            rid = rec.resourceId
+            rloc = rec.resourceLocation
+            ref = s[REFERENCED]
+            if ((op is not None and op != s[OPERATION] and s[OPERATION] is not None)
+                    or (p is not None and not reset and s[PROGRESS] is not None and p < s[PROGRESS])):
+                self._full(s, pos, rec)
+                continue
+            if rid is not None or rloc is not None:
+                if rid == "" or rloc == "" or (rid is not None and s[RESOURCE] is not None and rid != s[RESOURCE]):
+                    self._full(s, pos, rec)
+                    continue
+                ref = s[REFERENCED] = True
+                if rid is not None:
+                    s[RESOURCE] = rid
+            if not s[DONE] and status in success:
+                if not ref:
+                    self._full(s, pos, rec)
+                    continue
+                s[DONE] = True
+            if p is not None:
+                s[PROGRESS] = p
+            elif reset:
+                s[PROGRESS] = None
+            if op is not None and s[OPERATION] is None:
+                s[OPERATION] = op
+            s[POLLS] += 1
+            s[POS] = pos
+            if status != last:
+                s[LAST] = status
+                if status in terminal:  # a light job only ever turns terminal while open
+                    ended[job] = opened.pop(job)
+                    if len(ended) >= limit:
+                        self._evict()
+        self._seq = seq
+
+    def record(self, pos: int, rec: Any, job_key: str) -> None:
+        """One record that is not a typed poll: a body mapping, a status string or an input problem."""
+        if isinstance(rec, InputProblem):
+            self.problems.append(InputProblem(self._source, self._locate(pos), rec.message))
+            return
+        key = rec.get(job_key) if isinstance(rec, dict) else None
+        if key is not None and (isinstance(key, bool) or not isinstance(key, str | int)):
+            from jobfsm.readers import json_kind
+
+            self.problems.append(InputProblem(self._source, self._locate(pos), f"job key {job_key!r} must be a "
+                                                                               f"string or an integer, found "
+                                                                               f"{json_kind(key)}"))
+            return
+        s = self.open.get(key) or self._find(key)
+        check = s[_CHECK] or self._hand_over(s)
+        ended = check.ended
+        check.feed(rec, pos)
+        if not ended and check.ended and key in self.open:
+            self._end(key)
+
+    def close(self) -> None:
+        """End of input: finish every job left and release every report."""
+        for table in (self.ended, self.open):
+            for s in table.values():
+                self._finish(s)
+            table.clear()
+
+    @property
+    def jobs(self) -> int:
+        """Jobs seen so far."""
+        return self._seq
+
+    def _find(self, job: Any) -> list[Any]:
+        s = self.ended.get(job)
+        if s is None:
+            s = self.open[job] = [None, None, None, None, False, False, 0, 0, self._seq, None, job]
+            self._seq += 1
+            if not self._light:
+                self._hand_over(s)
+        return s
+
+    def _hand_over(self, s: list[Any]) -> JobCheck:
+        check = self._new(self._v, self._source, s[_KEY], self._locate)
+        if s[_POLLS]:
+            check.restore(s[_LAST], s[_PROGRESS], s[_RESOURCE], s[_OPERATION], s[_REFERENCED], s[_DONE], s[_POLLS],
+                          s[_POS])
+        s[_CHECK], s[_LAST] = check, _HANDED_OVER
+        return check
+
+    def _full(self, s: list[Any], pos: int, rec: Any) -> None:
+        check = s[_CHECK] or self._hand_over(s)
+        ended = check.ended
+        check.poll(rec.status, rec.percentageComplete, rec.resourceId, rec.resourceLocation, rec.operation, pos)
+        if not ended and check.ended and s[_KEY] in self.open:
+            self._end(s[_KEY])
+
+    def _end(self, job: Any) -> None:
+        self.ended[job] = self.open.pop(job)
+        if len(self.ended) >= 2 * self._window:
+            self._evict()
+
+    def _evict(self) -> None:
+        """Finish the older half of the ended jobs, keeping the ``window`` that ended last."""
+        ended = self.ended
+        for job in list(itertools.islice(ended, len(ended) - self._window)):
+            self._finish(ended.pop(job))
+
+    def _finish(self, s: list[Any]) -> None:
+        check = s[_CHECK]
+        if check is None and s[_LAST] in self._v.tables.terminal:
+            report = JobReport(self._source, s[_KEY], True, s[_LAST], s[_POLLS], ())  # nothing to report
+        else:
+            report = (check or self._hand_over(s)).finish()
+        if report.job is None:
+            self.unkeyed_polls += report.polls
+        else:
+            self.keyed = True
+        seq = s[_SEQ]
+        if seq != self._next:
+            self._held[seq] = report
+            return
+        self._emit(report)
+        self._next = seq + 1
+        while self._held:
+            nxt = self._held.pop(self._next, None)
+            if nxt is None:
+                break
+            self._emit(nxt)
+            self._next += 1

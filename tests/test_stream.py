@@ -1,0 +1,116 @@
+"""Pins the log streamer: the light loop judges exactly as JobCheck, ended jobs wait a window, reports keep order."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import msgspec
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from jobfsm import LIFECYCLE, Options, Validator
+from jobfsm.readers import poll_type
+from jobfsm.report import JobReport
+from jobfsm.stream import LogStream
+from jobfsm.validation import JobCheck
+
+Poll: Any = poll_type("job")
+FIELDS = ("status", "percentageComplete", "resourceId", "resourceLocation", "operation")
+
+
+class Watched(JobCheck):
+    """A JobCheck subclass: the streamer then hands every poll to the full check."""
+
+    __slots__ = ()
+
+
+def run(polls: list[Any], *, full: bool = False, window: int = 4, options: Options | None = None,
+        start: int = 1) -> list[JobReport]:
+    out: list[JobReport] = []
+    stream = LogStream(Validator(options), "log", lambda pos: f"log:{pos}", out.append,
+                       check_type=Watched if full else JobCheck, window=window)
+    stream.polls(polls, start)
+    stream.close()
+    return out
+
+
+def polls(*rows: tuple[Any, ...]) -> list[Any]:
+    """Typed polls from (job, status, progress, resourceId, operation) rows."""
+    return [Poll(status=s, percentageComplete=p, resourceId=r, operation=o, job=j) for j, s, p, r, o in rows]
+
+
+statuses = st.sampled_from([*LIFECYCLE.names, "Completed", "running", "bogus"])
+typed_polls = st.builds(
+    lambda job, status, progress, rid, rloc, op: Poll(status=status, percentageComplete=progress, resourceId=rid,
+                                                      resourceLocation=rloc, operation=op, job=job),
+    st.sampled_from(["a", "b", "c", None, 7]), statuses,
+    st.none() | st.floats(0, 100), st.none() | st.sampled_from(["", "r1", "r2"]),
+    st.none() | st.sampled_from(["", "/drive/items/1"]), st.none() | st.sampled_from(["ItemCopy", "Other"]))
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(typed_polls, max_size=40), st.sampled_from(["sampled", "strict"]), st.booleans(),
+       st.integers(1, 3))
+def test_light_loop_reports_exactly_what_the_full_check_reports(log, mode, complete, window):
+    """Any interleaved log, any window: the light loop and the full JobCheck give the same reports."""
+    options = Options(mode, complete)
+    assert run(log, window=window, options=options) == run(log, full=True, window=window, options=options)
+
+
+def test_reports_leave_in_order_of_first_appearance():
+    """A job still open holds back the reports of later jobs, which then leave in order."""
+    log = polls(("slow", "inProgress", 10.0, None, None), ("quick", "notStarted", None, None, None),
+                ("quick", "completed", 100.0, "r", None), ("slow", "failed", None, None, None))
+    assert [r.job for r in run(log)] == ["slow", "quick"]
+
+
+def test_late_poll_within_the_window_reaches_the_ended_job():
+    """A terminal status polled again, or left, shortly after the job ended still belongs to that job."""
+    log = polls(("a", "inProgress", None, None, None), ("a", "failed", None, None, None),
+                ("b", "failed", None, None, None), ("a", "inProgress", None, None, None))
+    a, b = run(log, window=2)
+    assert (a.job, a.polls, [v.rule for v in a.violations]) == ("a", 3, ["left-terminal", "unterminated"])
+    assert b.polls == 1
+
+
+def test_poll_after_the_window_starts_a_new_job():
+    """Once twice the window of other jobs ended after it, a job is finished; its key then starts a new job."""
+    log = polls(("a", "failed", None, None, None), *[(f"j{i}", "failed", None, None, None) for i in range(4)],
+                ("a", "inProgress", None, None, None))
+    reports = run(log, window=2)
+    assert [(r.job, r.polls, r.final) for r in reports if r.job == "a"] == [("a", 1, "failed"),
+                                                                           ("a", 1, "inProgress")]
+
+
+def test_light_jobs_carry_their_state_into_the_full_check():
+    """Progress, resource and operation seen by the light loop are checked by the JobCheck that takes over."""
+    log = polls(("a", "inProgress", 50.0, None, "ItemCopy"), ("a", "inProgress", 40.0, None, "ItemCopy"),
+                ("a", "completed", 100.0, "r1", "Other"), ("a", "completed", 100.0, "r2", "Other"))
+    (report,) = run(log, start=10)
+    assert [(v.rule, v.location) for v in report.violations] == [
+        ("progress-regressed", "log:11"), ("operation-changed", "log:12"), ("resource-changed", "log:13")]
+
+
+def test_retry_resets_progress_in_the_light_loop():
+    """waiting -> inProgress starts a new attempt: progress may start again from zero, light or full."""
+    log = polls(("a", "inProgress", 80.0, None, None), ("a", "waiting", None, None, None),
+                ("a", "inProgress", 5.0, None, None), ("a", "completed", 100.0, "r", None))
+    assert run(log) == run(log, full=True)
+    assert run(log)[0].violations == ()
+
+
+@pytest.mark.parametrize("window", [1, 3, 1000], ids=["tiny", "small", "large"])
+def test_every_job_is_reported_once(window):
+    """Whatever the window, each of many interleaved jobs is reported exactly once, none lost."""
+    rows = [(f"j{i % 50}-{i // 200}", s, None, "r" if s == "completed" else None, None)
+            for i in range(1000) for s in (("notStarted", "inProgress", "completed")[i // 50 % 3],)]
+    reports = run(polls(*rows), window=window)
+    assert sum(r.polls for r in reports) == 1000
+
+
+def test_typed_poll_struct_is_the_readers():
+    """The streamer consumes the reader's typed polls: a decoded line goes straight in."""
+    (rec,) = msgspec.json.Decoder(Poll).decode_lines(b'{"job":"x","status":"completed","resourceId":"r"}\n')
+    (report,) = run([rec])
+    assert (report.job, report.ok, report.final) == ("x", True, "completed")
