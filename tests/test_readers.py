@@ -204,6 +204,35 @@ def test_jsonl_large_file_keeps_line_numbers_across_chunks():
     assert [p.location for p in problems] == ["big.jsonl:25000"]
 
 
+@pytest.mark.parametrize(("data", "expected"), [
+    ('{"status": "inProgress", "x": {"y": 1}\n} {"status": "failed"}\n',
+     [("t.jsonl:1", "invalid JSON: Input data was truncated at column 39"),
+      ("t.jsonl:2", "invalid JSON: invalid character at column 1")]),
+    ('{"status":\n}\n', [("t.jsonl:1", "invalid JSON: Input data was truncated at column 11"),
+                         ("t.jsonl:2", "invalid JSON: invalid character at column 1")]),
+], ids=["value-across-lines-and-two-on-one", "pretty-printed"])
+def test_jsonl_values_across_lines_are_errors_at_their_lines(data, expected):
+    """A value spread over lines is malformed JSON Lines, even where its lines decode as a stream of values."""
+    _, problems = read("t.jsonl", data)
+    assert issues(problems) == expected
+
+
+@pytest.mark.parametrize("end", ["\n", "\r\n"], ids=["lf", "crlf"])
+def test_jsonl_compact_log_keeps_line_numbers_across_buffers(end):
+    """A compact log larger than the read buffer, with one line longer than it: every line keeps its number."""
+    lines = [f'{{"job": "j{i % 7}", "status": "inProgress", "percentageComplete": 1}}' for i in range(60_000)]
+    lines[0] = '{"job": "j0", "status": "notStarted"}'
+    lines[40_000] = '{"job": "j3", "status": "bogus", "statusDescription": "' + "x" * 3_000_000 + '"}'
+    for n, status, progress in [(50_000, "inProgress", 60), (50_007, "waiting", 60), (50_014, "inProgress", 0),
+                                (50_021, "inProgress", 0.5), (50_028, "inProgress", 0.2)]:
+        lines[n] = f'{{"job": "w", "status": "{status}", "percentageComplete": {progress}}}'
+    jobs, problems = read("big.jsonl", end.join(lines) + end)
+    assert sorted(found(jobs)) == [("big.jsonl:40001", "unknown-status"), ("big.jsonl:50029", "progress-regressed"),
+                                   ("big.jsonl:50029", "unterminated")] + [
+        (f"big.jsonl:{59_994 + i}", "unterminated") for i in range(7)]
+    assert problems == []
+
+
 RICH = [
     {"job": "a", "status": "notStarted", "operation": "ItemCopy", "percentageComplete": 0},
     {"job": "b", "status": "Completed"},
