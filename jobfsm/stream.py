@@ -55,6 +55,7 @@ class LogStream:
         opened, ended = self.open, self.ended
         get, get_ended = opened.get, ended.get
         moves, success, terminal = self._moves, self._v.tables.success, self._v.tables.terminal
+        exact = self._v.exact
         seq, limit = self._seq, 2 * self._window
         LAST, PROGRESS, RESOURCE, OPERATION, REFERENCED, DONE, POLLS, POS = range(8)  # locals: fast to load
         for pos, rec in enumerate(polls, start):
@@ -104,7 +105,7 @@ class LogStream:
             s[POLLS] += 1
             s[POS] = pos
             if status != last:
-                s[LAST] = status
+                s[LAST] = status = exact[status]  # the spec's own string: a poll's copy would pin its block in memory
                 if status in terminal:  # a light job only ever turns terminal while open
                     ended[job] = opened.pop(job)
                     if len(ended) >= limit:
