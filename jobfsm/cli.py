@@ -38,6 +38,8 @@ examples:
   jobfsm render --format mermaid --trace examples/illegal.json
   jobfsm render --check diagrams/
   jobfsm docs -o LIFECYCLE.md
+  jobfsm coverage --format junit -o coverage.xml --fail-under 80 tests/traces/*.json
+  jobfsm paths --format jsonl -o covering.jsonl
 
 exit codes: 0 valid, 1 violations at the failing severity, 2 usage or input error
 """
@@ -140,6 +142,8 @@ def _parser() -> argparse.ArgumentParser:
     docs.add_argument("--svg", default="lifecycle.svg", metavar="HREF",
                       help="the image the page embeds (default lifecycle.svg; '' for none)")
     docs.set_defaults(run=_docs)
+    _coverage_parser(sub)
+    _paths_parser(sub)
     return parser
 
 
@@ -344,3 +348,99 @@ def _save(path: str, data: bytes) -> None:
             f.write(data)
     except OSError as exc:
         raise OptionsError(f"cannot write {path}: {exc.strerror or exc}") from None
+
+
+# --- jobfsm coverage: which statuses and edges a set of traces exercised ---
+
+def _coverage_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    cov = sub.add_parser("coverage", help="which statuses and edges a set of traces exercised, and which not",
+                         description="Report the statuses and edges of the lifecycle that the traces exercised, "
+                         "with counts (edges inferred from sampled skips shown apart), and the legal edges "
+                         "never seen. Exit 1 when edge coverage is under --fail-under.")
+    cov.add_argument("paths", nargs="+", metavar="PATH")
+    cov.add_argument("--format", choices=("text", "json", "junit"), default="text", help="report format")
+    cov.add_argument("-o", "--output", metavar="PATH", help="write the report here instead of standard output")
+    cov.add_argument("--fail-under", type=_percent, metavar="PCT",
+                     help="exit 1 when fewer than PCT percent of the edges are covered")
+    cov.add_argument("--count-inferred", action="store_true",
+                     help="let edges and statuses inferred from sampled skips count as covered")
+    cov.add_argument("--mode", choices=MODES, default="sampled",
+                     help="sampled: polls may skip statuses (default); strict: every change is one edge")
+    cov.add_argument("--input-format", choices=("auto", "text", "json", "jsonl", "har", "cassette"), default="auto")
+    cov.add_argument("--job-key", metavar="FIELD", help="field naming the job in logs of many jobs (default: job)")
+    cov.set_defaults(run=_coverage)
+
+
+def _percent(text: str) -> float:
+    try:
+        value = float(text.removesuffix("%"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a percentage from 0 to 100, found {text!r}") from None
+    if not 0 <= value <= 100:
+        raise argparse.ArgumentTypeError(f"expected a percentage from 0 to 100, found {text!r}")
+    return value
+
+
+def _coverage(args: argparse.Namespace) -> int:
+    from jobfsm.coverage import CoverageCollector
+    from jobfsm.validation import Options
+
+    collector = CoverageCollector(Options(args.mode), count_inferred=args.count_inferred)
+    fmt = None if args.input_format == "auto" else args.input_format
+    for path in args.paths:
+        collector.add_path(path, fmt=fmt, job_key=args.job_key)
+    result = collector.result()
+    below = args.fail_under is not None and result.below(args.fail_under)
+    if args.format == "json":
+        text = json.dumps({**result.to_dict(), "fail_under": args.fail_under, "ok": not below}, indent=1)
+    elif args.format == "junit":
+        text = result.junit().rstrip("\n")
+    else:
+        text = result.text()
+        if args.fail_under is not None:
+            verdict = "FAILED" if below else "ok"
+            text += (f"\n{verdict}: edge coverage {result.edge_percent:.1f}% "
+                     f"{'is under' if below else 'reaches'} --fail-under {args.fail_under:g}%")
+    if args.output and args.output != "-":
+        _save(args.output, (text + "\n").encode())
+    else:
+        _write(text)
+    return EXIT_INPUT if result.input_errors else EXIT_VIOLATIONS if below else EXIT_OK
+
+
+# --- jobfsm paths: the fewest legal traces that cover the lifecycle ---
+
+def _paths_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    pth = sub.add_parser("paths", help="write the fewest legal traces that together cover every edge",
+                         description="Write the fewest complete legal traces (notStarted to a terminal status) "
+                         "that together take every edge of the lifecycle, as asyncJobStatus bodies with a rising "
+                         "percentageComplete and a resourceId on completion, each carrying its trace's name "
+                         "under the job key: jobfsm validate and jobfsm coverage read them as jobs.")
+    pth.add_argument("--format", choices=("json", "jsonl", "text"), default="json",
+                     help="a JSON array of bodies (default), JSON Lines, or one line of statuses per trace")
+    pth.add_argument("-o", "--output", metavar="PATH", help="write here instead of standard output")
+    pth.add_argument("--statuses", action="store_true",
+                     help="cover every status instead of every edge: fewer traces (every edge covers every status)")
+    pth.add_argument("--repeat", type=int, default=1, metavar="N",
+                     help="polls per visit to a non-terminal status (default 1)")
+    pth.add_argument("--job-key", default="job", metavar="FIELD", help="field naming each trace (default: job)")
+    pth.set_defaults(run=_paths)
+
+
+def _paths(args: argparse.Namespace) -> int:
+    from jobfsm.inputs import check_job_key
+    from jobfsm.paths import Target, covering_traces, covering_walks
+
+    cover: Target = "statuses" if args.statuses else "edges"
+    if args.format == "text":
+        walks = covering_walks(cover=cover)
+        width = len(str(len(walks)))
+        text = "\n".join(f"path-{n:0{width}d}: {' '.join(w)}" for n, w in enumerate(walks, 1))
+    else:
+        log = covering_traces(cover=cover, repeat=args.repeat, job_key=check_job_key(args.job_key))
+        text = "\n".join(json.dumps(body) for body in log) if args.format == "jsonl" else json.dumps(log, indent=1)
+    if args.output and args.output != "-":
+        _save(args.output, (text + "\n").encode())
+    else:
+        _write(text)
+    return EXIT_OK
