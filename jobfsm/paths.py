@@ -202,7 +202,7 @@ def bodies(walk: Sequence[str], spec: Spec = LIFECYCLE, *, job: str = "job", rep
         for _ in range(1 if status in terminal else repeat):
             if _working(spec, status):
                 done += 1
-                progress = round(95.0 * done / attempts[attempt], 1)
+                progress = round(100.0 * done / (attempts[attempt] + 1), 1)
             body: dict[str, Any] = {"operation": operation, "percentageComplete": progress, "status": status}
             if spec.outcome(status) == "success":
                 body["percentageComplete"] = 100.0

@@ -93,8 +93,8 @@ def test_progress_rises_within_an_attempt_and_restarts_after_a_retry() -> None:
     100 with a resourceId on completion."""
     walk = ["notStarted", "inProgress", "waiting", "inProgress", "completed"]
     got = [(b["status"], b["percentageComplete"]) for b in bodies(walk, repeat=2, job="j")]
-    assert got == [("notStarted", 0.0), ("notStarted", 0.0), ("inProgress", 47.5), ("inProgress", 95.0),
-                   ("waiting", 95.0), ("waiting", 95.0), ("inProgress", 47.5), ("inProgress", 95.0),
+    assert got == [("notStarted", 0.0), ("notStarted", 0.0), ("inProgress", 33.3), ("inProgress", 66.7),
+                   ("waiting", 66.7), ("waiting", 66.7), ("inProgress", 33.3), ("inProgress", 66.7),
                    ("completed", 100.0)]
     assert bodies(walk, job="j")[-1]["resourceId"] == resource_id("j")
 
