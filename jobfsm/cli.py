@@ -392,7 +392,8 @@ def _coverage(args: argparse.Namespace) -> int:
     result = collector.result()
     below = args.fail_under is not None and result.below(args.fail_under)
     if args.format == "json":
-        text = json.dumps({**result.to_dict(), "fail_under": args.fail_under, "ok": not below}, indent=1)
+        text = json.dumps({**result.to_dict(), "fail_under": args.fail_under,
+                           "ok": not below and not result.input_errors}, indent=1)
     elif args.format == "junit":
         text = result.junit().rstrip("\n")
     else:

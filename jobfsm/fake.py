@@ -279,9 +279,11 @@ class FakeMonitor:
 
 
 def random_walk(seed: int, spec: Spec = LIFECYCLE, *, max_polls: int = 30) -> list[str]:
-    """A seeded random complete legal walk: from the initial status, one edge or a repeat per poll, to a
-    terminal status (by the shortest path once ``max_polls`` is near)."""
+    """A seeded random complete legal walk from the initial status to a terminal one. Like real jobs it
+    mostly heads for success: each poll repeats the status (3 in 10), else takes an edge, one on the way to
+    success nine times as likely as another; near ``max_polls`` it ends by a shortest path."""
     rng = random.Random(seed)
+    success = [t for t in spec.terminals if spec.outcome(t) == "success"]
     walk = [spec.initial]
     while not spec.is_terminal(walk[-1]):
         here = walk[-1]
@@ -289,7 +291,12 @@ def random_walk(seed: int, spec: Spec = LIFECYCLE, *, max_polls: int = 30) -> li
             ends = [t for t in spec.terminals if spec.can_reach(here, t)]
             walk += [e.dest for e in spec.shortest_path(here, rng.choice(ends)) or ()]
             break
-        walk.append(rng.choice((here, *spec.successors(here))))
+        if rng.random() < 0.3:
+            walk.append(here)
+            continue
+        ahead = {path[0].dest for t in success if (path := spec.shortest_path(here, t))}
+        nexts = spec.successors(here)
+        walk.append(rng.choices(nexts, weights=[9 if n in ahead else 1 for n in nexts])[0])
     return walk
 
 
