@@ -1,7 +1,7 @@
 """Coverage of the lifecycle by recorded traces: which statuses and edges a set of traces exercised.
 
 Computed with the validator itself: each job is checked by a ``JobCheck`` that also notes where the
-machine stood after every poll, and the changes are read off as the trace overlay reads them
+machine stood after every poll (``overlay.WalkCheck``), and the changes are read off as the trace overlay reads them
 (``overlay_from_walk``): one edge when observed, the hops of the spec's shortest path when a sampled
 skip passed statuses unseen, nothing for a change that breaks a rule. Inferred edges are counted apart
 and cover nothing unless asked: a client never saw them happen.
@@ -16,54 +16,16 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from jobfsm.inputs import Format, validate_path
-from jobfsm.overlay import overlay_from_walk
+from jobfsm.overlay import WalkCheck, overlay_from_walk
 from jobfsm.report import InputProblem, JobReport, plural
 from jobfsm.spec import Edge, Spec, Status
-from jobfsm.validation import JobCheck, Options, Validator
+from jobfsm.validation import Options, Validator
 
 if TYPE_CHECKING:
     from jobfsm.recordings import Exchange
 
 SCHEMA = "jobfsm.coverage/1"
 SUITE = "jobfsm.coverage"
-
-
-class WalkCheck(JobCheck):
-    """A job check that notes, for every poll, the machine's status after it and the known status the poll
-    carried (None for an unknown or missing one): what coverage and overlays are read from."""
-
-    __slots__ = ("_depth", "carried", "walk")
-
-    def __init__(self, *args: Any) -> None:
-        super().__init__(*args)
-        self.walk: list[str | None] = []
-        self.carried: list[str | None] = []
-        self._depth = 0
-
-    def observe(self, status: str | None, *args: Any, **kwargs: Any) -> None:
-        self._depth += 1
-        try:
-            super().observe(status, *args, **kwargs)
-        finally:
-            self._depth -= 1
-        if not self._depth:
-            self._note(status)
-
-    def poll(self, status: str, *args: Any) -> None:
-        self._depth += 1  # the typed fast path falls back on observe: note the poll once
-        try:
-            super().poll(status, *args)
-        finally:
-            self._depth -= 1
-        self._note(status)
-
-    def feed_many(self, items: Iterable[Any]) -> None:
-        for item in items:  # one by one: the short cut of the base class would skip the notes
-            self.feed(item)
-
-    def _note(self, raw: Any) -> None:
-        self.walk.append(self.last)
-        self.carried.append(self._v.resolve(raw)[0] if isinstance(raw, str) else None)
 
 
 @dataclass(frozen=True, slots=True)
