@@ -219,7 +219,7 @@ class FakeMonitor:
 
     def report(self, options: Options | None = None) -> JobReport:
         """The monitor's recorded answers validated as a recording is (``jobfsm validate`` on its HAR)."""
-        reports = check_exchanges(self.exchanges, Validator(options, self.spec), self.url, "exchange")
+        reports = check_exchanges(self.exchanges, Validator(options, self.spec), "fake monitor", "exchange")
         if not reports:
             raise ObservationError(f"{self.url}: the monitor was never polled")
         return reports[0]

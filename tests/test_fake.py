@@ -4,6 +4,9 @@ the HTTP server polled by a real urllib client, and the pytest fixtures that che
 from __future__ import annotations
 
 import json
+import signal
+import subprocess
+import sys
 import urllib.error
 import urllib.request
 from typing import Any
@@ -324,3 +327,54 @@ def test_fixture_passes_a_client_that_saw_what_it_was_served(pytester: pytest.Py
     pytester.makepyfile(PLUGIN_OBSERVED.format(extra="pass"))
     result = pytester.runpytest_subprocess()
     result.assert_outcomes(passed=1)
+
+
+def test_serve_command_plays_a_scenario_until_terminated(tmp_path, capsys: pytest.CaptureFixture[str]) -> None:
+    """`jobfsm serve` prints the monitor URL, answers a urllib client, and on SIGTERM validates what it
+    answered and writes it as a HAR that `jobfsm validate` reads."""
+    har = tmp_path / "served.har"
+    proc = subprocess.Popen([sys.executable, "-m", "jobfsm", "serve", "--all-quirks", "--har", str(har),
+                             "--timeout", "60", "notStarted", "inProgress", "completed"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        assert proc.stdout is not None
+        head = [proc.stdout.readline() for _ in range(3)]
+        assert head[0].startswith("monitor: http://127.0.0.1:")
+        url = head[0].split()[1]
+        assert head[1:] == [f"start: {url}/start\n", "serving until interrupted (notStarted inProgress completed)\n"]
+        client = Client(url, token="secret")
+        assert client.run() == "completed"
+        assert [b["status"] for b in client.seen] == ["notStarted"] * 4 + ["inProgress", "completed"]
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        out, err = proc.communicate(timeout=30)
+    assert proc.returncode == 0, err
+    assert out.splitlines() == [
+        f"fake monitor job {url}: ok (final completed, 7 requests, 7 polls)",
+        "  fake monitor:exchange 0: poll 0: warning: auth-error: HTTP 401 from the monitor: its URL is "
+        "pre-authenticated, so the client must not send an Authorization header (this request sent one)",
+        "  fake monitor:exchange 5: poll 5: warning: http-status-mismatch: HTTP 500 is an error, but the body says "
+        "'inProgress'; the body wins",
+        "  fake monitor:exchange 6: poll 6: warning: http-status-mismatch: HTTP 202 says the job is still running, "
+        "but the body says 'completed'; the body wins",
+    ]
+    assert main(["validate", "--fail-on", "error", str(har)]) == 0
+    assert f"{har} job {url}: ok (final completed, 7 polls)" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(("argv", "code", "out", "err"), [
+    (["--timeout", "0.1", "notStarted"], 0, "no requests were made", ""),
+    (["--timeout", "0.1", "completed", "inProgress"], 2, "",
+     "jobfsm: error: the scenario is not a legal trace: [1]: error: left-terminal: inProgress after terminal status "
+     "completed; a terminal status may only repeat; pass check=False to play it anyway"),
+    (["--timeout", "0"], 2, "", "jobfsm: error: --timeout must be a positive number of seconds, found 0"),
+    (["--timeout", "0.1"], 2, "", "jobfsm: error: give a scenario (a legal trace of statuses or bodies) or a seed "
+                                  "for a random walk, not both"),
+], ids=["idle", "illegal-scenario", "zero-timeout", "nothing-to-play"])
+def test_serve_command_exits(argv: list[str], code: int, out: str, err: str,
+                             capsys: pytest.CaptureFixture[str]) -> None:
+    """`jobfsm serve` with nothing polled exits 0; an illegal or missing scenario is a usage error (2)."""
+    assert main(["serve", *argv]) == code
+    got = capsys.readouterr()
+    assert got.out.splitlines()[-1:] == ([out] if out else [])
+    assert got.err.strip() == err
