@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import signal
+import socket
 import subprocess
 import sys
 import urllib.error
@@ -378,3 +379,13 @@ def test_serve_command_exits(argv: list[str], code: int, out: str, err: str,
     got = capsys.readouterr()
     assert got.out.splitlines()[-1:] == ([out] if out else [])
     assert got.err.strip() == err
+
+
+def test_serve_command_port_in_use(capsys: pytest.CaptureFixture[str]) -> None:
+    """A port that is taken is a usage error (2) naming the port, not a traceback."""
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        assert main(["serve", "--port", str(port), "--timeout", "0.1", "notStarted"]) == 2
+    assert capsys.readouterr().err.startswith(f"jobfsm: error: cannot listen on 127.0.0.1:{port}: ")
