@@ -12,7 +12,8 @@ from typing import TYPE_CHECKING, Any
 __version__ = "0.1.0"
 
 _HOMES = {
-    "InputError": "errors", "JobFSMError": "errors", "OptionsError": "errors", "SpecError": "errors",
+    "InputError": "errors", "JobFSMError": "errors", "ObservationError": "errors", "OptionsError": "errors",
+    "SpecError": "errors",
     "TraceViolationError": "errors", "UnknownStatusError": "errors",
     "LIFECYCLE": "lifecycle",
     "InputProblem": "report", "JobReport": "report", "Report": "report", "Violation": "report",
@@ -21,6 +22,8 @@ _HOMES = {
     "JobCheck": "validation", "Options": "validation", "Validator": "validation", "validate": "validation",
     "Tracker": "tracker", "IllegalStepError": "tracker",
     "assert_valid_trace": "testing", "TraceRecorder": "testing",
+    "Coverage": "coverage", "CoverageCollector": "coverage",
+    "FakeMonitor": "fake", "FakeServer": "fake", "Quirks": "fake",
 }
 
 __all__ = ["__version__", *_HOMES]
@@ -40,14 +43,17 @@ def __dir__() -> list[str]:
 
 
 if TYPE_CHECKING:
+    from jobfsm.coverage import Coverage, CoverageCollector
     from jobfsm.errors import (
         InputError,
         JobFSMError,
+        ObservationError,
         OptionsError,
         SpecError,
         TraceViolationError,
         UnknownStatusError,
     )
+    from jobfsm.fake import FakeMonitor, FakeServer, Quirks
     from jobfsm.lifecycle import LIFECYCLE
     from jobfsm.report import InputProblem, JobReport, Report, Violation
     from jobfsm.rules import RULES, Rule

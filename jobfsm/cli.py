@@ -38,6 +38,9 @@ examples:
   jobfsm render --format mermaid --trace examples/illegal.json
   jobfsm render --check diagrams/
   jobfsm docs -o LIFECYCLE.md
+  jobfsm coverage --format junit -o coverage.xml --fail-under 80 tests/traces/*.json
+  jobfsm paths --format jsonl -o covering.jsonl
+  jobfsm serve --all-quirks --har polls.har notStarted inProgress completed
 
 exit codes: 0 valid, 1 violations at the failing severity, 2 usage or input error
 """
@@ -140,6 +143,9 @@ def _parser() -> argparse.ArgumentParser:
     docs.add_argument("--svg", default="lifecycle.svg", metavar="HREF",
                       help="the image the page embeds (default lifecycle.svg; '' for none)")
     docs.set_defaults(run=_docs)
+    _coverage_parser(sub)
+    _paths_parser(sub)
+    _serve_parser(sub)
     return parser
 
 
@@ -344,3 +350,170 @@ def _save(path: str, data: bytes) -> None:
             f.write(data)
     except OSError as exc:
         raise OptionsError(f"cannot write {path}: {exc.strerror or exc}") from None
+
+
+# --- jobfsm coverage: which statuses and edges a set of traces exercised ---
+
+def _coverage_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    cov = sub.add_parser("coverage", help="which statuses and edges a set of traces exercised, and which not",
+                         description="Report the statuses and edges of the lifecycle that the traces exercised, "
+                         "with counts (edges inferred from sampled skips shown apart), and the legal edges "
+                         "never seen. Exit 1 when edge coverage is under --fail-under.")
+    cov.add_argument("paths", nargs="+", metavar="PATH")
+    cov.add_argument("--format", choices=("text", "json", "junit"), default="text", help="report format")
+    cov.add_argument("-o", "--output", metavar="PATH", help="write the report here instead of standard output")
+    cov.add_argument("--fail-under", type=_percent, metavar="PCT",
+                     help="exit 1 when fewer than PCT percent of the edges are covered")
+    cov.add_argument("--count-inferred", action="store_true",
+                     help="let edges and statuses inferred from sampled skips count as covered")
+    cov.add_argument("--mode", choices=MODES, default="sampled",
+                     help="sampled: polls may skip statuses (default); strict: every change is one edge")
+    cov.add_argument("--input-format", choices=("auto", "text", "json", "jsonl", "har", "cassette"), default="auto")
+    cov.add_argument("--job-key", metavar="FIELD", help="field naming the job in logs of many jobs (default: job)")
+    cov.set_defaults(run=_coverage)
+
+
+def _percent(text: str) -> float:
+    try:
+        value = float(text.removesuffix("%"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a percentage from 0 to 100, found {text!r}") from None
+    if not 0 <= value <= 100:
+        raise argparse.ArgumentTypeError(f"expected a percentage from 0 to 100, found {text!r}")
+    return value
+
+
+def _coverage(args: argparse.Namespace) -> int:
+    from jobfsm.coverage import CoverageCollector
+    from jobfsm.validation import Options
+
+    collector = CoverageCollector(Options(args.mode), count_inferred=args.count_inferred)
+    fmt = None if args.input_format == "auto" else args.input_format
+    for path in args.paths:
+        collector.add_path(path, fmt=fmt, job_key=args.job_key)
+    result = collector.result()
+    below = args.fail_under is not None and result.below(args.fail_under)
+    if args.format == "json":
+        text = json.dumps({**result.to_dict(), "fail_under": args.fail_under,
+                           "ok": not below and not result.input_errors}, indent=1)
+    elif args.format == "junit":
+        text = result.junit().rstrip("\n")
+    else:
+        text = result.text()
+        if args.fail_under is not None:
+            verdict = "FAILED" if below else "ok"
+            text += (f"\n{verdict}: edge coverage {result.edge_percent:.1f}% "
+                     f"{'is under' if below else 'reaches'} --fail-under {args.fail_under:g}%")
+    if args.output and args.output != "-":
+        _save(args.output, (text + "\n").encode())
+    else:
+        _write(text)
+    return EXIT_INPUT if result.input_errors else EXIT_VIOLATIONS if below else EXIT_OK
+
+
+# --- jobfsm paths: the fewest legal traces that cover the lifecycle ---
+
+def _paths_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    pth = sub.add_parser("paths", help="write the fewest legal traces that together cover every edge",
+                         description="Write the fewest complete legal traces (notStarted to a terminal status) "
+                         "that together take every edge of the lifecycle, as asyncJobStatus bodies with a rising "
+                         "percentageComplete and a resourceId on completion, each carrying its trace's name "
+                         "under the job key: jobfsm validate and jobfsm coverage read them as jobs.")
+    pth.add_argument("--format", choices=("json", "jsonl", "text"), default="json",
+                     help="a JSON array of bodies (default), JSON Lines, or one line of statuses per trace")
+    pth.add_argument("-o", "--output", metavar="PATH", help="write here instead of standard output")
+    pth.add_argument("--statuses", action="store_true",
+                     help="cover every status instead of every edge: fewer traces (every edge covers every status)")
+    pth.add_argument("--repeat", type=int, default=1, metavar="N",
+                     help="polls per visit to a non-terminal status (default 1)")
+    pth.add_argument("--job-key", default="job", metavar="FIELD", help="field naming each trace (default: job)")
+    pth.set_defaults(run=_paths)
+
+
+def _paths(args: argparse.Namespace) -> int:
+    from jobfsm.inputs import check_job_key
+    from jobfsm.paths import Target, covering_traces, covering_walks
+
+    cover: Target = "statuses" if args.statuses else "edges"
+    if args.format == "text":
+        walks = covering_walks(cover=cover)
+        width = len(str(len(walks)))
+        text = "\n".join(f"path-{n:0{width}d}: {' '.join(w)}" for n, w in enumerate(walks, 1))
+    else:
+        log = covering_traces(cover=cover, repeat=args.repeat, job_key=check_job_key(args.job_key))
+        text = "\n".join(json.dumps(body) for body in log) if args.format == "jsonl" else json.dumps(log, indent=1)
+    if args.output and args.output != "-":
+        _save(args.output, (text + "\n").encode())
+    else:
+        _write(text)
+    return EXIT_OK
+
+
+# --- jobfsm serve: a fake monitor over HTTP, for clients in any language ---
+
+def _serve_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    srv = sub.add_parser("serve", help="serve a fake monitor URL over HTTP, quirks included",
+                         description="Serve a fake monitor on 127.0.0.1 that plays the given statuses (a legal "
+                         "trace) or a seeded random walk, with the real service's HTTP semantics and optional "
+                         "quirks. Prints the monitor's URL, serves until interrupted (Ctrl-C, SIGTERM) or "
+                         "--timeout, then validates what it answered (exit 1 on a violation at --fail-on) and "
+                         "writes it to --har.")
+    srv.add_argument("statuses", nargs="*", metavar="STATUS", help="the scenario (or give --seed)")
+    srv.add_argument("--seed", type=int, help="play a seeded random complete legal walk instead")
+    srv.add_argument("--port", type=int, default=0, help="port on 127.0.0.1 (default: a free one)")
+    srv.add_argument("--accepted-completed", action="store_true", help="quirk: a 202 carrying completed first")
+    srv.add_argument("--server-error", action="store_true", help="quirk: a 500 carrying the first inProgress")
+    srv.add_argument("--auth-401", action="store_true", help="quirk: 401 to any poll sending Authorization")
+    srv.add_argument("--expire-after", type=int, metavar="N", help="quirk: 404 after N terminal answers")
+    srv.add_argument("--long-queue", type=int, default=0, metavar="N", help="quirk: N extra notStarted answers")
+    srv.add_argument("--all-quirks", action="store_true", help="every quirk (expiry after 1, a queue of 3)")
+    srv.add_argument("--poll-limit", type=int, default=1000, metavar="N", help="answer 503 past N polls")
+    srv.add_argument("--timeout", type=float, metavar="SECONDS", help="stop serving after this long")
+    srv.add_argument("--har", metavar="PATH", help="write what was asked and answered here, as HAR 1.2")
+    srv.add_argument("--fail-on", choices=SEVERITIES, default="error",
+                     help="lowest severity of the recording that makes the exit code 1 (default: error)")
+    srv.set_defaults(run=_serve)
+
+
+def _serve(args: argparse.Namespace) -> int:
+    import signal
+    import threading
+
+    from jobfsm.fake import FakeServer, Quirks
+    from jobfsm.validation import Options
+
+    if args.all_quirks:
+        quirks = Quirks.all(expire_after=args.expire_after or 1, long_queue=args.long_queue or 3)
+    else:
+        quirks = Quirks(args.accepted_completed, args.server_error, args.auth_401, args.expire_after,
+                        args.long_queue)
+    if args.timeout is not None and not args.timeout > 0:
+        raise OptionsError(f"--timeout must be a positive number of seconds, found {args.timeout:g}")
+    scenario = args.statuses or None
+    try:
+        server = FakeServer(port=args.port).start()
+    except OSError as exc:
+        raise OptionsError(f"cannot listen on 127.0.0.1:{args.port}: {exc.strerror or exc}") from None
+    stop = threading.Event()
+    previous = signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    try:
+        monitor = server.monitor(scenario, seed=args.seed, quirks=quirks, poll_limit=args.poll_limit)
+        _write(f"monitor: {monitor.url}\nstart: {monitor.start_url}\nserving until interrupted "
+               f"({' '.join(b['status'] for b in monitor.scenario)})")
+        with contextlib.suppress(KeyboardInterrupt):
+            stop.wait(args.timeout)
+    finally:
+        server.stop()
+        signal.signal(signal.SIGTERM, previous)
+    if args.har and args.har != "-":
+        _save(args.har, json.dumps(monitor.har(), indent=1).encode())
+    if not monitor.exchanges:
+        _write("no requests were made")
+        return EXIT_OK
+    job = monitor.report(Options(fail_on=args.fail_on))
+    lines = [f"{job.name}: {'ok' if job.ok else 'FAILED'} (final {job.final or 'none'}, "
+             f"{len(monitor.exchanges)} requests, {len(monitor.polls)} polls)"]
+    lines += [f"  {v.line()}" for v in job.violations]
+    lines += [f"  error: {exc}" for exc in server.errors[:1]]
+    _write("\n".join(lines))
+    return EXIT_OK if job.ok and not server.errors else EXIT_VIOLATIONS

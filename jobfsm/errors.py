@@ -59,6 +59,10 @@ class TraceViolationError(JobFSMError, AssertionError):
         super().__init__(message)
 
 
+class ObservationError(JobFSMError, AssertionError):
+    """What a client reports having seen does not match what the fake monitor served it."""
+
+
 def _rebuild(cls: type[JobFSMError], args: tuple[object, ...], state: dict[str, object]) -> JobFSMError:
     error = cls.__new__(cls)
     Exception.__init__(error, *args)

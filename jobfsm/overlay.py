@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+from collections.abc import Iterable
 from typing import Any
 
 from jobfsm.errors import InputError
@@ -14,24 +15,39 @@ from jobfsm.validation import JobCheck, Validator
 _BROKEN = ("illegal-transition", "left-terminal")
 
 
-class _Recording(JobCheck):
-    """A job check that also notes, for every poll, the machine's status after it and the known status
-    the poll itself carried (None for an unknown or missing one)."""
+class WalkCheck(JobCheck):
+    """A job check that also notes, for every poll, the machine's status after it and the known status the
+    poll itself carried (None for an unknown or missing one), whichever way the poll came in: typed JSON
+    records, statuses, bodies, or an HTTP recording's answers."""
 
-    __slots__ = ("carried", "walk")
+    __slots__ = ("_depth", "carried", "walk")
 
     def __init__(self, *args: Any) -> None:
         super().__init__(*args)
         self.walk: list[str | None] = []
         self.carried: list[str | None] = []
+        self._depth = 0
 
-    def poll(self, *args: Any) -> None:
-        super().poll(*args)
-        self._note(args[0])
+    def observe(self, status: str | None, *args: Any, **kwargs: Any) -> None:
+        self._depth += 1
+        try:
+            super().observe(status, *args, **kwargs)
+        finally:
+            self._depth -= 1
+        if not self._depth:
+            self._note(status)
 
-    def feed(self, item: Any, pos: int | None = None) -> None:
-        super().feed(item, pos)
-        self._note(item.get("status") if isinstance(item, dict) else item)
+    def poll(self, status: str, *args: Any) -> None:
+        self._depth += 1  # the typed fast path falls back on observe: note the poll once
+        try:
+            super().poll(status, *args)
+        finally:
+            self._depth -= 1
+        self._note(status)
+
+    def feed_many(self, items: Iterable[Any]) -> None:
+        for item in items:  # one by one: the short cut of the base class would skip the notes
+            self.feed(item)
 
     def _note(self, raw: Any) -> None:
         self.walk.append(self.last)
@@ -79,9 +95,9 @@ def overlay_from_walk(walk: list[str | None], carried: list[str | None], report:
 def overlay_from_file(path: str, validator: Validator, *, fmt: Format | None = None, job_key: str | None = None,
                       job: str | None = None) -> Overlay:
     """Read a trace file and build the overlay of its job (``job`` picks one in a log of several)."""
-    checks: list[_Recording] = []
+    checks: list[WalkCheck] = []
 
-    class _Kept(_Recording):
+    class _Kept(WalkCheck):
         __slots__ = ()
 
         def __init__(self, *args: Any) -> None:

@@ -6,7 +6,7 @@ It is inert until used: nothing runs unless a test asks for the fixture or calls
 from __future__ import annotations
 
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
 import pytest
@@ -14,10 +14,12 @@ import pytest
 from jobfsm.rules import MODES, SEVERITIES
 
 if TYPE_CHECKING:
+    from jobfsm.fake import FakeMonitor, FakeServer
     from jobfsm.testing import TraceRecorder
 
-__all__ = ["jobfsm_trace"]
+__all__ = ["jobfsm_monitor", "jobfsm_server", "jobfsm_trace"]
 _RECORDER = pytest.StashKey["TraceRecorder"]()
+_SERVER = pytest.StashKey["FakeServer"]()
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -62,6 +64,45 @@ def jobfsm_trace(request: pytest.FixtureRequest) -> TraceRecorder:
     return recorder
 
 
+@pytest.fixture
+def jobfsm_server(request: pytest.FixtureRequest) -> Iterator[FakeServer]:
+    """A ``FakeServer`` bound to 127.0.0.1 on a free port, stopped when the test ends."""
+    from jobfsm.fake import FakeServer
+
+    server = FakeServer().start()
+    request.node.stash[_SERVER] = server
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def jobfsm_monitor(jobfsm_server: FakeServer) -> Callable[..., FakeMonitor]:
+    """Make fake monitors served over HTTP: ``jobfsm_monitor(scenario, quirks=Quirks(...))`` or
+    ``jobfsm_monitor(seed=3)``; poll ``monitor.url``. After the test body, a client that polled past the
+    poll limit fails the test, and polls observed in ``jobfsm_trace`` under ``job=monitor.url`` are
+    checked against what that monitor served."""
+    return jobfsm_server.monitor
+
+
+def _check_monitors(item: pytest.Item) -> None:
+    """The fake monitors' verdicts on the client: no runaway polling; what it observed, it was served."""
+    __tracebackhide__ = True
+    server = item.stash.get(_SERVER, None)
+    if server is None:
+        return
+    if server.errors:
+        raise server.errors[0]
+    recorder = item.stash.get(_RECORDER, None)
+    if recorder is None:
+        return
+    for monitor in server.monitors:
+        observed = recorder.polls.get(monitor.url)
+        if observed is not None:
+            monitor.check_observed(observed, recorder.validator.options)
+
+
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_call(item: pytest.Item) -> Iterator[None]:
     """After a passing test body, check what its ``jobfsm_trace`` recorded (a failure fails the test)."""
@@ -78,6 +119,7 @@ def pytest_runtest_call(item: pytest.Item) -> Iterator[None]:
     recorder = item.stash.get(_RECORDER, None)
     if recorder is not None:
         recorder.check()
+    _check_monitors(item)
     return result
 
 

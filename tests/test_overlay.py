@@ -27,7 +27,10 @@ def _overlay(name: str, mode: str = "sampled"):  # type: ignore[no-untyped-def]
     ("retry-flow.json", {"inProgress": 3, "waiting": 1, "completed": 1}, [
         Step(1, "inProgress", "waiting", "observed"), Step(2, "waiting", "inProgress", "observed"),
         Step(3, "inProgress", "completed", "observed")]),
-], ids=["legal", "left-terminal", "sampled-skip", "retry"])
+    ("har-doc-303.har", {"inProgress": 1, "completed": 1}, [Step(1, "inProgress", "completed", "observed")]),
+    ("har-500-with-body.har", {"inProgress": 1, "failed": 1}, [Step(1, "inProgress", "failed", "observed")]),
+    ("vcr-doc-flow.yaml", {"inProgress": 1, "completed": 1}, [Step(1, "inProgress", "completed", "observed")]),
+], ids=["legal", "left-terminal", "sampled-skip", "retry", "har-303", "har-500", "cassette"])
 def test_overlay_of_shared_traces(name: str, visits: dict[str, int], steps: list[Step]) -> None:
     """Polls per status and the numbered changes, observed, inferred or violating."""
     overlay = _overlay(name)

@@ -1,0 +1,424 @@
+"""A fake monitor URL to poll in tests: it answers like the real one, quirks included, and records every poll.
+
+``FakeMonitor`` plays a scenario (a legal trace) or a seeded random legal walk, one answer per poll, with the
+HTTP semantics of the real service: 202 while the job runs, 303 with a ``Location`` at completion, 200 for
+the other terminal statuses. Optional ``Quirks`` reproduce what has made clients loop forever: a 202 that
+carries ``completed``, a 500 that carries a real status body, a 401 whenever an ``Authorization`` header is
+sent (the URL is pre-authenticated), a 404 once the monitor expires, a long ``notStarted``. It is a callable
+``(method, url, headers) -> Answer`` for in-process use; ``FakeServer`` serves monitors over HTTP on
+127.0.0.1. What it answered is kept as ``recordings.Exchange`` records, so the validator's own HTTP reading
+checks it, and ``check_observed`` compares what a client reports having seen with what it was served.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import threading
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any, NamedTuple
+from urllib.parse import urlsplit
+
+from jobfsm.errors import JobFSMError, ObservationError, OptionsError
+from jobfsm.lifecycle import LIFECYCLE
+from jobfsm.paths import bodies, resource_id
+from jobfsm.recordings import Exchange, check_exchanges
+from jobfsm.report import JobReport
+from jobfsm.spec import Spec
+from jobfsm.validation import Options, Validator
+
+__all__ = ["Answer", "FakeMonitor", "FakeServer", "PollLimitError", "Quirks", "ScenarioError"]
+
+_JSON = {"Content-Type": "application/json"}
+
+
+class ScenarioError(JobFSMError, ValueError):
+    """A scenario that is not a legal trace; ``violations`` lists its errors."""
+
+    def __init__(self, message: str, violations: tuple[Any, ...] = ()) -> None:
+        self.violations = violations
+        super().__init__(message)
+
+
+class PollLimitError(JobFSMError, RuntimeError):
+    """The client polled more often than ``poll_limit``: it is most likely looping forever."""
+
+
+@dataclass(frozen=True)
+class Quirks:
+    """The real service's surprises, each off by default; ``Quirks.all()`` turns every one on."""
+
+    accepted_completed: bool = False
+    """The first ``completed`` answer comes as 202 Accepted (the body wins), the 303 only on the next poll."""
+    server_error: bool = False
+    """The first poll in a working status (``inProgress``) is answered 500 with the real status body."""
+    auth_401: bool = False
+    """Any poll sending an ``Authorization`` header gets 401, and the job does not move for it."""
+    expire_after: int | None = None
+    """After the terminal answer was given this many times the monitor is gone: 404."""
+    long_queue: int = 0
+    """Extra ``notStarted`` answers before the job starts."""
+
+    def __post_init__(self) -> None:
+        if self.expire_after is not None and (not isinstance(self.expire_after, int) or self.expire_after < 1):
+            raise OptionsError(f"expire_after must be a positive integer or None, found {self.expire_after!r}")
+        if not isinstance(self.long_queue, int) or self.long_queue < 0:
+            raise OptionsError(f"long_queue must be an integer of at least 0, found {self.long_queue!r}")
+
+    @classmethod
+    def all(cls, *, expire_after: int = 1, long_queue: int = 3) -> Quirks:
+        """Every quirk on."""
+        return cls(True, True, True, expire_after, long_queue)
+
+
+class Answer(NamedTuple):
+    """One HTTP answer: code, headers, body bytes (empty for none)."""
+
+    code: int
+    headers: dict[str, str]
+    body: bytes
+
+    def json(self) -> Any:
+        """The body decoded as JSON, or None when there is none."""
+        return json.loads(self.body) if self.body else None
+
+
+@dataclass(frozen=True)
+class _Planned:
+    code: int
+    body: dict[str, Any]
+
+
+class FakeMonitor:
+    """A monitor URL that plays ``scenario`` (statuses or asyncJobStatus bodies, a legal trace) or, when
+    ``seed`` is given instead, a seeded random complete legal walk; one answer per poll, then the terminal
+    answer again (until it expires). Thread-safe; every request is recorded in ``exchanges``."""
+
+    def __init__(self, scenario: Sequence[Any] | None = None, *, seed: int | None = None,
+                 quirks: Quirks | None = None, url: str = "https://monitor.fake.invalid/monitor/1",
+                 spec: Spec = LIFECYCLE, poll_limit: int = 1000, check: bool = True) -> None:
+        if (scenario is None) == (seed is None):
+            raise OptionsError("give a scenario (a legal trace of statuses or bodies) or a seed for a random walk, "
+                               "not both")
+        self.spec = spec
+        self.quirks = quirks or Quirks()
+        self.url = url
+        self.poll_limit = poll_limit
+        parts = urlsplit(url)
+        self.path = parts.path
+        self.origin = f"{parts.scheme}://{parts.netloc}"
+        self.start_path = f"{self.path}/start"
+        self.scenario = _scenario(random_walk(seed, spec) if seed is not None else scenario, spec, url)
+        if check:
+            _check_scenario(self.scenario, spec)
+        self.item_path = f"/drive/items/{self._resource()}"
+        self.plan = self._plan()
+        self.exchanges: list[Exchange] = []
+        self._next = 0
+        self._terminal_answers = 0
+        self._polls = 0
+        self.overrun = False
+        self._lock = threading.Lock()
+
+    @property
+    def item_url(self) -> str:
+        """The result item a 303 points to; the fake serves it as a driveItem."""
+        return self.origin + self.item_path
+
+    @property
+    def start_url(self) -> str:
+        """POST here to 'start' the job: 202 Accepted with the monitor's URL as ``Location``."""
+        return self.origin + self.start_path
+
+    @property
+    def polls(self) -> list[Exchange]:
+        """The GETs of the monitor URL itself, as answered."""
+        return [ex for ex in self.exchanges if ex.method == "GET" and urlsplit(ex.url).path == self.path]
+
+    @property
+    def served(self) -> list[str]:
+        """The statuses the monitor's answers carried, in order (401 and 404 answers carry none)."""
+        return [ex.body["status"] for ex in self.polls if isinstance(ex.body, dict) and "status" in ex.body]
+
+    @property
+    def finished(self) -> bool:
+        """True once a terminal status has been served."""
+        return self._terminal_answers > 0
+
+    def _plan(self) -> list[_Planned]:
+        """The answers in order; the last one is repeated once the plan runs out."""
+        q = self.quirks
+        plan: list[_Planned] = []
+        errored = accepted = False
+        for i, body in enumerate(self.scenario):
+            status = str(body.get("status"))
+            kind = self.spec.status(status).kind if status in self.spec.names else "active"
+            code = 202
+            if kind == "terminal" and self.spec.outcome(status) == "success":
+                if q.accepted_completed and not accepted:
+                    plan.append(_Planned(202, body))
+                    accepted = True
+                code = 303
+            elif kind == "terminal":
+                code = 200
+            elif q.server_error and not errored and kind == "active" and status != self.spec.initial:
+                code, errored = 500, True
+            queued = q.long_queue if i == 0 and status == self.spec.initial else 0
+            plan += [_Planned(code, body)] * (1 + queued)
+        return plan
+
+    def __call__(self, method: str, url: str, headers: Mapping[str, str] | None = None) -> Answer:
+        """Answer one request; raises ``PollLimitError`` past ``poll_limit`` polls (the server answers 503)."""
+        sent = {k.lower(): v for k, v in (headers or {}).items()}
+        with self._lock:
+            answer = self._answer(method.upper(), urlsplit(url).path, sent)
+            body: Any = json.loads(answer.body) if answer.body else None
+            self.exchanges.append(Exchange(len(self.exchanges), method.upper(), url, answer.code,
+                                           {k.lower(): v for k, v in answer.headers.items()}, sent, body))
+        if answer.code == 503 and self.overrun:
+            raise PollLimitError(f"{self.url}: polled more than {self.poll_limit} times; the client is most "
+                                 f"likely looping (served so far: {_served_text(self.served)})")
+        return answer
+
+    def _answer(self, method: str, path: str, headers: Mapping[str, str]) -> Answer:
+        if path == self.start_path:
+            if method != "POST":
+                return _error(405, "methodNotAllowed", f"{method} {path}: POST here to start the job", Allow="POST")
+            return Answer(202, {"Location": self.url}, b"")
+        if path == self.item_path:
+            item = {"id": self._resource(), "name": "copy-of-item", "file": {}}
+            return Answer(200, dict(_JSON), json.dumps(item).encode())
+        if path != self.path:
+            return _error(404, "itemNotFound", f"no such resource: {path}")
+        if method != "GET":
+            return _error(405, "methodNotAllowed", f"the monitor answers GET only, not {method}", Allow="GET")
+        if self.quirks.auth_401 and "authorization" in headers:
+            return _error(401, "unauthenticated", "the monitor URL is pre-authenticated: send no Authorization "
+                                                  "header")
+        self._polls += 1
+        if self._polls > self.poll_limit:
+            self.overrun = True
+            return _error(503, "pollLimit", f"jobfsm fake monitor: more than {self.poll_limit} polls")
+        expire = self.quirks.expire_after
+        if expire is not None and self._terminal_answers >= expire:
+            return _error(404, "itemNotFound", "the monitor has expired")
+        step = self.plan[min(self._next, len(self.plan) - 1)]
+        self._next += 1
+        if self._next >= len(self.plan) and step.body.get("status") in self.spec.terminals:
+            self._terminal_answers += 1
+        out = dict(_JSON)
+        if step.code == 303:
+            out["Location"] = self.item_url
+        return Answer(step.code, out, json.dumps(step.body).encode())
+
+    def _resource(self) -> str:
+        ids = [b.get("resourceId") for b in self.scenario if isinstance(b.get("resourceId"), str)]
+        return str(ids[-1]) if ids else resource_id(self.url)
+
+    def report(self, options: Options | None = None) -> JobReport:
+        """The monitor's recorded answers validated as a recording is (``jobfsm validate`` on its HAR)."""
+        reports = check_exchanges(self.exchanges, Validator(options, self.spec), "fake monitor", "exchange")
+        if not reports:
+            raise ObservationError(f"{self.url}: the monitor was never polled")
+        return reports[0]
+
+    def check_observed(self, observed: Iterable[Any], options: Options | None = None) -> JobReport:
+        """Check what a client reports having seen (statuses or bodies): it must follow the lifecycle, carry
+        only statuses the monitor served, in the order served, and end where the monitor ended when it did.
+        Raises ``TraceViolationError`` or ``ObservationError``; returns the report of the observed trace."""
+        from jobfsm.testing import failure_message
+
+        polls = list(observed)
+        validator = Validator(options, self.spec)
+        check = validator.job(f"client of {self.url}")
+        check.feed_many(polls)
+        report = check.finish()
+        if not report.ok:
+            from jobfsm.errors import TraceViolationError
+            from jobfsm.report import Report
+
+            mode, fail_on = validator.options.mode, validator.options.fail_on
+            raise TraceViolationError(Report((report,), mode, fail_on),
+                                      failure_message(polls, report, fail_on, mode))
+        seen = _collapse(validator, [p.get("status") if isinstance(p, Mapping) else p for p in polls])
+        served = _collapse(validator, self.served)
+        at = 0
+        for i, status in enumerate(seen):
+            while at < len(served) and served[at] != status:
+                at += 1
+            if at == len(served):
+                raise ObservationError(
+                    f"{self.url}: the client reports {status} (its change {i}), which the monitor did not serve "
+                    f"at that point; served: {_served_text(served)}; observed: {_served_text(seen)}")
+        if self.finished and served and (not seen or seen[-1] != served[-1]):
+            raise ObservationError(
+                f"{self.url}: the monitor ended at {served[-1]}, but the client's last status is "
+                f"{seen[-1] if seen else 'none'}; served: {_served_text(served)}; observed: {_served_text(seen)}")
+        return report
+
+    def har(self) -> dict[str, Any]:
+        """The recorded exchanges as a HAR 1.2 document: save it as JSON and ``jobfsm validate`` reads it."""
+        entries = []
+        for ex in self.exchanges:
+            text = json.dumps(ex.body) if ex.body is not None else ""
+            entries.append({
+                "startedDateTime": "1970-01-01T00:00:00Z", "time": 0,
+                "request": {"method": ex.method, "url": ex.url, "httpVersion": "HTTP/1.1",
+                            "headers": [{"name": k, "value": v} for k, v in ex.request_headers.items()],
+                            "queryString": [], "cookies": [], "headersSize": -1, "bodySize": 0},
+                "response": {"status": ex.code, "statusText": "", "httpVersion": "HTTP/1.1",
+                             "headers": [{"name": k, "value": v} for k, v in ex.headers.items()],
+                             "cookies": [], "content": {"size": len(text), "mimeType": "application/json",
+                                                        **({"text": text} if text else {})},
+                             "redirectURL": ex.headers.get("location", ""), "headersSize": -1,
+                             "bodySize": len(text)},
+                "cache": {}, "timings": {"send": 0, "wait": 0, "receive": 0}})
+        return {"log": {"version": "1.2", "creator": {"name": "jobfsm.fake", "version": "1"}, "entries": entries}}
+
+
+def random_walk(seed: int, spec: Spec = LIFECYCLE, *, max_polls: int = 30) -> list[str]:
+    """A seeded random complete legal walk from the initial status to a terminal one. Like real jobs it
+    mostly heads for success: each poll repeats the status (3 in 10), else takes an edge, one on the way to
+    success nine times as likely as another; near ``max_polls`` it ends by a shortest path."""
+    rng = random.Random(seed)
+    success = [t for t in spec.terminals if spec.outcome(t) == "success"]
+    walk = [spec.initial]
+    while not spec.is_terminal(walk[-1]):
+        here = walk[-1]
+        if len(walk) >= max_polls - len(spec.names):
+            ends = [t for t in spec.terminals if spec.can_reach(here, t)]
+            walk += [e.dest for e in spec.shortest_path(here, rng.choice(ends)) or ()]
+            break
+        if rng.random() < 0.3:
+            walk.append(here)
+            continue
+        ahead = {path[0].dest for t in success if (path := spec.shortest_path(here, t))}
+        nexts = spec.successors(here)
+        walk.append(rng.choices(nexts, weights=[9 if n in ahead else 1 for n in nexts])[0])
+    return walk
+
+
+def _scenario(scenario: Any, spec: Spec, url: str) -> list[dict[str, Any]]:
+    """Bodies for the scenario: statuses become realistic bodies; bodies are copied as given."""
+    if isinstance(scenario, str | bytes | Mapping) or not isinstance(scenario, Sequence):
+        raise ScenarioError(f"a scenario is a list of statuses or asyncJobStatus bodies, found "
+                            f"{type(scenario).__name__}")
+    if not scenario:
+        raise ScenarioError("a scenario needs at least one poll")
+    if all(isinstance(s, str) for s in scenario):
+        return bodies(list(scenario), spec, job=url)
+    if not all(isinstance(s, Mapping) for s in scenario):
+        raise ScenarioError("a scenario is all statuses or all asyncJobStatus bodies; found a mix or something else")
+    return [dict(s) for s in scenario]
+
+
+def _check_scenario(scenario: list[dict[str, Any]], spec: Spec) -> None:
+    if any(not isinstance(b.get("status"), str) for b in scenario):
+        raise ScenarioError("every body of a scenario needs a 'status' string")
+    report = Validator(Options(), spec).validate(scenario, source="scenario")
+    errors = tuple(v for v in report.violations if v.severity == "error")
+    if errors:
+        raise ScenarioError(f"the scenario is not a legal trace: {errors[0].line()}"
+                            f"{f' (and {len(errors) - 1} more)' if len(errors) > 1 else ''}; pass check=False to "
+                            f"play it anyway", errors)
+
+
+def _collapse(validator: Validator, raw: Iterable[Any]) -> list[str]:
+    """Known statuses with repeats merged: the changes a trace made."""
+    out: list[str] = []
+    for item in raw:
+        status = validator.resolve(item)[0] if isinstance(item, str) else None
+        if status is not None and (not out or out[-1] != status):
+            out.append(status)
+    return out
+
+
+def _served_text(statuses: Sequence[str]) -> str:
+    return " -> ".join(statuses) if statuses else "nothing"
+
+
+def _error(code: int, error: str, message: str, **headers: str) -> Answer:
+    return Answer(code, {**_JSON, **headers}, json.dumps({"error": {"code": error, "message": message}}).encode())
+
+
+class FakeServer:
+    """Fake monitors over HTTP on 127.0.0.1 and a free port, in a background thread; a context manager."""
+
+    def __init__(self, host: str = "127.0.0.1", port: int = 0) -> None:
+        self._host, self._port = host, port
+        self.monitors: list[FakeMonitor] = []
+        self._httpd: ThreadingHTTPServer | None = None
+        self._thread: threading.Thread | None = None
+        self.errors: list[PollLimitError] = []
+
+    @property
+    def base_url(self) -> str:
+        """``http://127.0.0.1:PORT`` once started."""
+        if self._httpd is None:
+            raise JobFSMError("the fake server is not running: call start() first")
+        host, port = self._httpd.server_address[:2]
+        return f"http://{host!s}:{port}"
+
+    def start(self) -> FakeServer:
+        """Bind and serve in a daemon thread; returns self."""
+        if self._httpd is not None:
+            return self
+        server = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def _serve(self) -> None:
+                if "content-length" in self.headers:
+                    self.rfile.read(int(self.headers["content-length"] or 0))
+                answer = server.dispatch(self.command, f"{server.base_url}{self.path}", dict(self.headers.items()))
+                self.send_response(answer.code)
+                for name, value in answer.headers.items():
+                    self.send_header(name, value)
+                self.send_header("Content-Length", str(len(answer.body)))
+                self.end_headers()
+                self.wfile.write(answer.body)
+
+            do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = _serve
+
+            def log_message(self, format: str, *args: Any) -> None:
+                pass  # quiet: the monitors record every request
+
+        self._httpd = ThreadingHTTPServer((self._host, self._port), Handler)
+        self._httpd.daemon_threads = True
+        self._thread = threading.Thread(target=self._httpd.serve_forever, name="jobfsm-fake-monitor", daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        """Stop serving and release the port."""
+        if self._httpd is not None:
+            self._httpd.shutdown()
+            self._httpd.server_close()
+            if self._thread is not None:
+                self._thread.join()
+            self._httpd = self._thread = None
+
+    def __enter__(self) -> FakeServer:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    def monitor(self, scenario: Sequence[Any] | None = None, **kwargs: Any) -> FakeMonitor:
+        """A new monitor served at ``{base_url}/monitor/N``; keyword arguments go to ``FakeMonitor``."""
+        monitor = FakeMonitor(scenario, url=f"{self.start().base_url}/monitor/{len(self.monitors) + 1}", **kwargs)
+        self.monitors.append(monitor)
+        return monitor
+
+    def dispatch(self, method: str, url: str, headers: Mapping[str, str]) -> Answer:
+        """Route one request to the monitor it belongs to; 404 for any other path."""
+        path = urlsplit(url).path
+        for monitor in self.monitors:
+            if path in (monitor.path, monitor.item_path, monitor.start_path):
+                try:
+                    return monitor(method, url, headers)
+                except PollLimitError as exc:
+                    self.errors.append(exc)
+                    return _error(503, "pollLimit", str(exc))
+        return _error(404, "itemNotFound", f"no such resource: {path}")

@@ -1,0 +1,391 @@
+"""Pins jobfsm.fake: the fake monitor's answers and quirks, its recording read by the validator's HTTP code,
+the HTTP server polled by a real urllib client, and the pytest fixtures that check a client against it."""
+
+from __future__ import annotations
+
+import json
+import signal
+import socket
+import subprocess
+import sys
+import urllib.error
+import urllib.request
+from typing import Any
+
+import pytest
+
+from jobfsm.cli import main
+from jobfsm.coverage import CoverageCollector
+from jobfsm.errors import ObservationError, OptionsError, TraceViolationError
+from jobfsm.fake import FakeMonitor, FakeServer, PollLimitError, Quirks, ScenarioError, random_walk
+from jobfsm.lifecycle import LIFECYCLE
+from jobfsm.paths import covering_walks
+from jobfsm.validation import Options, validate
+
+HAPPY = ["notStarted", "inProgress", "completed"]
+
+
+def codes(monitor: FakeMonitor, polls: int, headers: dict[str, str] | None = None) -> list[tuple[int, Any]]:
+    """Poll ``monitor`` in process: (code, status or error code) of each answer."""
+    out = []
+    for _ in range(polls):
+        answer = monitor("GET", monitor.url, headers)
+        body = answer.json()
+        out.append((answer.code, body.get("status") or body["error"]["code"]))
+    return out
+
+
+def rules(monitor: FakeMonitor) -> list[str]:
+    """The rule ids the validator reports on the monitor's recording."""
+    return [v.rule for v in monitor.report().violations]
+
+
+@pytest.mark.parametrize(("scenario", "expected"), [
+    (HAPPY, [(202, "notStarted"), (202, "inProgress"), (303, "completed"), (303, "completed")]),
+    (["inProgress", "failed"], [(202, "inProgress"), (200, "failed"), (200, "failed")]),
+    (["notStarted", "cancelPending", "cancelled"], [(202, "notStarted"), (202, "cancelPending"), (200, "cancelled")]),
+], ids=["completed", "failed", "cancelled"])
+def test_plain_answers(scenario: list[str], expected: list[tuple[int, str]]) -> None:
+    """202 while running, 303 at completion, 200 for the other ends; the terminal answer repeats."""
+    monitor = FakeMonitor(scenario)
+    assert codes(monitor, len(expected)) == expected
+    assert rules(monitor) == []
+
+
+def test_completion_redirects_to_the_result_item() -> None:
+    """The 303 carries a Location naming the result item, whose id is the body's resourceId; the item is served."""
+    monitor = FakeMonitor(HAPPY)
+    codes(monitor, 2)
+    answer = monitor("GET", monitor.url)
+    body = answer.json()
+    assert answer.headers["Location"] == monitor.item_url
+    assert monitor.item_url.endswith(f"/drive/items/{body['resourceId']}")
+    item = monitor("GET", answer.headers["Location"])
+    assert (item.code, item.json()["id"]) == (200, body["resourceId"])
+    assert monitor.report().ok
+
+
+@pytest.mark.parametrize(("quirks", "expected", "found"), [
+    (Quirks(accepted_completed=True),
+     [(202, "notStarted"), (202, "inProgress"), (202, "completed"), (303, "completed")], ["http-status-mismatch"]),
+    (Quirks(server_error=True),
+     [(202, "notStarted"), (500, "inProgress"), (303, "completed")], ["http-status-mismatch"]),
+    (Quirks(expire_after=2),
+     [(202, "notStarted"), (202, "inProgress"), (303, "completed"), (303, "completed"), (404, "itemNotFound")], []),
+    (Quirks(long_queue=3),
+     [*[(202, "notStarted")] * 4, (202, "inProgress"), (303, "completed")], []),
+], ids=["202-completed", "500-with-body", "expiry", "long-queue"])
+def test_quirks(quirks: Quirks, expected: list[tuple[int, str]], found: list[str]) -> None:
+    """Each quirk changes the answers as the real service does; the validator reads the recording as a HAR."""
+    monitor = FakeMonitor(HAPPY, quirks=quirks)
+    assert codes(monitor, len(expected)) == expected
+    assert rules(monitor) == found
+    assert monitor.report().ok
+
+
+def test_401_whenever_an_authorization_header_is_sent() -> None:
+    """With auth_401, a poll with Authorization gets 401 and the job does not move; without, it goes on."""
+    monitor = FakeMonitor(HAPPY, quirks=Quirks(auth_401=True))
+    bearer = {"authorization": "Bearer token"}
+    assert codes(monitor, 2, bearer) == [(401, "unauthenticated")] * 2
+    assert codes(monitor, 1) == [(202, "notStarted")]
+    assert codes(monitor, 1, {"Authorization": "Bearer token"}) == [(401, "unauthenticated")]
+    assert codes(monitor, 2) == [(202, "inProgress"), (303, "completed")]
+    assert rules(monitor) == ["auth-error", "auth-error", "auth-error"]
+    assert monitor.report().violations[0].message == (
+        "HTTP 401 from the monitor: its URL is pre-authenticated, so the client must not send an Authorization "
+        "header (this request sent one)")
+
+
+def test_start_url_and_other_requests() -> None:
+    """POST to the start URL gives 202 with the monitor as Location; other methods 405, other paths 404; the
+    POST and the item GET are recorded but are not polls."""
+    monitor = FakeMonitor(HAPPY)
+    start = monitor("POST", monitor.start_url)
+    assert (start.code, start.headers["Location"], start.body) == (202, monitor.url, b"")
+    assert monitor("DELETE", monitor.url).code == 405
+    assert monitor("GET", monitor.origin + "/elsewhere").code == 404
+    codes(monitor, 3)
+    monitor("GET", monitor.item_url)
+    assert len(monitor.exchanges) == 7
+    assert len(monitor.polls) == 3
+    assert monitor.served == HAPPY
+    assert monitor.report().ok
+
+
+def test_seeded_random_walks_are_legal_complete_and_repeatable() -> None:
+    """A seed gives the same complete legal walk every time; different seeds give different walks."""
+    walks = [random_walk(seed) for seed in range(20)]
+    assert walks == [random_walk(seed) for seed in range(20)]
+    assert len({tuple(w) for w in walks}) > 5
+    for walk in walks:
+        assert validate(walk, mode="strict", complete=True, fail_on="info").ok
+    monitor = FakeMonitor(seed=7)
+    assert [b["status"] for b in monitor.scenario] == random_walk(7)
+
+
+@pytest.mark.parametrize(("kwargs", "error", "message"), [
+    ({"scenario": ["completed", "inProgress"]}, ScenarioError,
+     "the scenario is not a legal trace: [1]: error: left-terminal: inProgress after terminal status completed; a "
+     "terminal status may only repeat; pass check=False to play it anyway"),
+    ({}, OptionsError, "give a scenario (a legal trace of statuses or bodies) or a seed for a random walk, not both"),
+    ({"scenario": HAPPY, "seed": 1}, OptionsError,
+     "give a scenario (a legal trace of statuses or bodies) or a seed for a random walk, not both"),
+    ({"scenario": "completed"}, ScenarioError, "a scenario is a list of statuses or asyncJobStatus bodies, found str"),
+    ({"scenario": []}, ScenarioError, "a scenario needs at least one poll"),
+    ({"scenario": ["notStarted", {"status": "failed"}]}, ScenarioError,
+     "a scenario is all statuses or all asyncJobStatus bodies; found a mix or something else"),
+    ({"scenario": [{"percentageComplete": 5}]}, ScenarioError, "every body of a scenario needs a 'status' string"),
+], ids=["illegal", "neither", "both", "string", "empty", "mixed", "no-status"])
+def test_bad_scenarios(kwargs: dict[str, Any], error: type[Exception], message: str) -> None:
+    """Scenarios that are not legal traces are refused with a message saying what is wrong."""
+    with pytest.raises(error) as exc:
+        FakeMonitor(**kwargs)
+    assert str(exc.value) == message
+
+
+def test_an_illegal_scenario_plays_with_check_off() -> None:
+    """check=False plays any trace; the validator then reports what it breaks."""
+    monitor = FakeMonitor(["completed", "inProgress"], check=False)
+    codes(monitor, 2)
+    assert "left-terminal" in rules(monitor)
+
+
+def test_bodies_are_served_as_given() -> None:
+    """A scenario of bodies is served body by body, extra fields included."""
+    scenario = [{"status": "inProgress", "percentageComplete": 10, "errorCode": None},
+                {"status": "failed", "error": {"code": "nameAlreadyExists", "message": "exists"}}]
+    monitor = FakeMonitor(scenario)
+    assert [monitor("GET", monitor.url).json() for _ in range(2)] == scenario
+
+
+def test_poll_limit_stops_a_looping_client() -> None:
+    """Past poll_limit, the in-process monitor raises PollLimitError naming what it served."""
+    monitor = FakeMonitor(["inProgress", "failed"], poll_limit=3)
+    codes(monitor, 3)
+    with pytest.raises(PollLimitError) as exc:
+        monitor("GET", monitor.url)
+    assert str(exc.value) == (f"{monitor.url}: polled more than 3 times; the client is most likely looping "
+                              f"(served so far: inProgress -> failed -> failed)")
+
+
+def test_check_observed() -> None:
+    """What the client saw must be legal, served, in order, and end where the monitor ended."""
+    monitor = FakeMonitor(["notStarted", "inProgress", "waiting", "inProgress", "failed"])
+    codes(monitor, 5)
+    assert monitor.check_observed(["notStarted", "failed"]).ok
+    assert monitor.check_observed(["inProgress", "Failed"]).ok  # casing is the validator's business (a warning)
+    with pytest.raises(ObservationError) as exc:
+        monitor.check_observed(["notStarted", "completed"])
+    assert str(exc.value) == (
+        f"{monitor.url}: the client reports completed (its change 1), which the monitor did not serve at that "
+        f"point; served: notStarted -> inProgress -> waiting -> inProgress -> failed; observed: notStarted -> "
+        f"completed")
+    with pytest.raises(ObservationError) as exc:
+        monitor.check_observed(["notStarted", "inProgress"])
+    assert str(exc.value) == (
+        f"{monitor.url}: the monitor ended at failed, but the client's last status is inProgress; served: "
+        f"notStarted -> inProgress -> waiting -> inProgress -> failed; observed: notStarted -> inProgress")
+    with pytest.raises(TraceViolationError):
+        monitor.check_observed(["failed", "inProgress"])
+
+
+def test_covering_walks_played_by_fakes_cover_every_edge() -> None:
+    """Fakes playing the covering walks, polled to the end: their recordings cover every edge."""
+    collector = CoverageCollector(Options(mode="strict"))
+    for walk in covering_walks():
+        monitor = FakeMonitor(walk, quirks=Quirks(accepted_completed=True))
+        codes(monitor, len(walk) + 1)
+        collector.add_exchanges(monitor.exchanges, source=monitor.url)
+    result = collector.result()
+    assert result.uncovered_edges == ()
+    assert result.edge_percent == 100.0
+
+
+# --- a real HTTP client against the server ---
+
+class Client:
+    """A small monitor client on urllib, as a client author would write it: follows redirects, reads the body
+    whatever the code (the body wins), drops credentials on 401, stops at a terminal status."""
+
+    def __init__(self, url: str, token: str | None = None) -> None:
+        self.url = url
+        self.headers = {"Authorization": f"Bearer {token}"} if token else {}
+        self.seen: list[dict[str, Any]] = []
+        self.result: dict[str, Any] | None = None
+
+    def get(self) -> tuple[int, str, Any]:
+        """One GET: (code, final URL, JSON body or None)."""
+        request = urllib.request.Request(self.url, headers=self.headers)
+        try:
+            with urllib.request.urlopen(request, timeout=10) as response:
+                return response.status, response.geturl(), json.loads(response.read() or b"null")
+        except urllib.error.HTTPError as exc:
+            with exc:
+                return exc.code, self.url, json.loads(exc.read() or b"null")
+
+    def run(self, limit: int = 50) -> str:
+        """Poll until a terminal status; return it."""
+        for _ in range(limit):
+            code, where, body = self.get()
+            if code == 401:
+                self.headers.pop("Authorization", None)
+                continue
+            if isinstance(body, dict) and "status" in body:
+                self.seen.append(body)
+                if LIFECYCLE.resolve(body["status"]).status in LIFECYCLE.terminals:
+                    return str(body["status"])
+            elif where != self.url and code == 200:  # a redirect followed to the finished item
+                self.result = body
+                self.seen.append({"status": "completed", "resourceId": body["id"]})
+                return "completed"
+        raise AssertionError(f"no terminal status after {limit} polls")
+
+
+def test_urllib_client_through_every_quirk(jobfsm_monitor, jobfsm_trace, tmp_path,
+                                           capsys: pytest.CaptureFixture[str]) -> None:
+    """A urllib client polls the fake server through 401, a long queue, a 500 with a body, a retry, a 202
+    carrying completed; polling on, it follows the 303 to the item and then meets the expired monitor. Both
+    what it saw and what the server recorded (as a HAR read by `jobfsm validate`) validate."""
+    monitor = jobfsm_monitor(["notStarted", "inProgress", "waiting", "inProgress", "completed"],
+                             quirks=Quirks.all(expire_after=1, long_queue=3))
+    assert monitor.url.startswith("http://127.0.0.1:")
+    client = Client(monitor.url, token="secret")
+    assert client.run() == "completed"
+    for body in client.seen:
+        jobfsm_trace.observe(body, job=monitor.url)  # the plugin checks these against the server's answers
+    assert [b["status"] for b in client.seen] == ["notStarted"] * 4 + ["inProgress", "waiting", "inProgress",
+                                                                       "completed"]
+    assert client.get()[:2] == (200, monitor.item_url)  # polled once more: the 303 is followed to the item
+    assert client.get()[0] == 404  # and once more: the monitor has expired
+    assert [ex.code for ex in monitor.exchanges] == [401, 202, 202, 202, 202, 500, 202, 202, 202, 303, 200, 404]
+    report = monitor.report()
+    assert report.ok
+    assert report.final == "completed"
+    assert [v.rule for v in report.violations] == ["auth-error", "http-status-mismatch", "http-status-mismatch"]
+    har = tmp_path / "fake.har"
+    har.write_text(json.dumps(monitor.har()))
+    assert main(["validate", "--format", "json", str(har)]) == 0
+    (job,) = json.loads(capsys.readouterr().out)["jobs"]
+    assert (job["job"], job["final"], job["polls"]) == (monitor.url, "completed", 11)
+    assert [v["rule"] for v in job["violations"]] == [v.rule for v in report.violations]
+
+
+def test_server_serves_several_monitors_and_stops(tmp_path) -> None:
+    """One server, two monitors on their own paths, other paths 404; after stop the port refuses."""
+    with FakeServer() as server:
+        a = server.monitor(["inProgress", "failed"])
+        b = server.monitor(seed=3)
+        assert Client(a.url).run() == "failed"
+        assert Client(b.url).run() == random_walk(3)[-1]
+        assert Client(server.base_url + "/nothing").get()[0] == 404
+        url = a.url
+    with pytest.raises(urllib.error.URLError):
+        urllib.request.urlopen(url, timeout=2)
+
+
+PLUGIN_LOOP = '''
+import json, urllib.error, urllib.request
+
+def test_loops_on_failed(jobfsm_monitor):
+    monitor = jobfsm_monitor(["inProgress", "failed"], poll_limit=5)
+    for _ in range(8):  # a client that does not stop at failed
+        try:
+            urllib.request.urlopen(monitor.url, timeout=5).close()
+        except urllib.error.HTTPError as exc:
+            exc.close()
+'''
+
+PLUGIN_OBSERVED = '''
+import json, urllib.request
+
+def test_client(jobfsm_monitor, jobfsm_trace):
+    monitor = jobfsm_monitor(["notStarted", "inProgress", "failed"])
+    for _ in range(2):  # a client that gives up too early
+        with urllib.request.urlopen(monitor.url, timeout=5) as r:
+            jobfsm_trace.observe(json.loads(r.read()), job=monitor.url)
+    {extra}
+'''
+
+
+@pytest.mark.parametrize(("source", "line"), [
+    (PLUGIN_LOOP, "*PollLimitError: http://127.0.0.1:*/monitor/1: polled more than 5 times; the client is most "
+                  "likely looping (served so far: inProgress -> failed -> failed -> failed -> failed)"),
+    (PLUGIN_OBSERVED.format(extra="urllib.request.urlopen(monitor.url).close()"),
+     "*ObservationError: http://127.0.0.1:*/monitor/1: the monitor ended at failed, but the client's last status is "
+     "inProgress; served: notStarted -> inProgress -> failed; observed: notStarted -> inProgress"),
+], ids=["runaway-polling", "missed-the-end"])
+def test_fixture_fails_the_test(pytester: pytest.Pytester, source: str, line: str) -> None:
+    """jobfsm_monitor fails a test whose client polls past the limit, or reports less than it was served."""
+    pytester.makepyfile(source)
+    result = pytester.runpytest_subprocess()
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines([line])
+
+
+def test_fixture_passes_a_client_that_saw_what_it_was_served(pytester: pytest.Pytester) -> None:
+    """A client whose observations are a prefix of what it was served passes (the job had not ended)."""
+    pytester.makepyfile(PLUGIN_OBSERVED.format(extra="pass"))
+    result = pytester.runpytest_subprocess()
+    result.assert_outcomes(passed=1)
+
+
+def test_serve_command_plays_a_scenario_until_terminated(tmp_path, capsys: pytest.CaptureFixture[str]) -> None:
+    """`jobfsm serve` prints the monitor URL, answers a urllib client, and on SIGTERM validates what it
+    answered and writes it as a HAR that `jobfsm validate` reads."""
+    har = tmp_path / "served.har"
+    proc = subprocess.Popen([sys.executable, "-m", "jobfsm", "serve", "--all-quirks", "--har", str(har),
+                             "--timeout", "60", "notStarted", "inProgress", "completed"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        assert proc.stdout is not None
+        head = [proc.stdout.readline() for _ in range(3)]
+        assert head[0].startswith("monitor: http://127.0.0.1:")
+        url = head[0].split()[1]
+        assert head[1:] == [f"start: {url}/start\n", "serving until interrupted (notStarted inProgress completed)\n"]
+        client = Client(url, token="secret")
+        assert client.run() == "completed"
+        assert [b["status"] for b in client.seen] == ["notStarted"] * 4 + ["inProgress", "completed"]
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        out, err = proc.communicate(timeout=30)
+    assert proc.returncode == 0, err
+    assert out.splitlines() == [
+        f"fake monitor job {url}: ok (final completed, 7 requests, 7 polls)",
+        "  fake monitor:exchange 0: poll 0: warning: auth-error: HTTP 401 from the monitor: its URL is "
+        "pre-authenticated, so the client must not send an Authorization header (this request sent one)",
+        "  fake monitor:exchange 5: poll 5: warning: http-status-mismatch: HTTP 500 is an error, but the body says "
+        "'inProgress'; the body wins",
+        "  fake monitor:exchange 6: poll 6: warning: http-status-mismatch: HTTP 202 says the job is still running, "
+        "but the body says 'completed'; the body wins",
+    ]
+    assert main(["validate", "--fail-on", "error", str(har)]) == 0
+    assert f"{har} job {url}: ok (final completed, 7 polls)" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(("argv", "code", "out", "err"), [
+    (["--timeout", "0.1", "notStarted"], 0, "no requests were made", ""),
+    (["--timeout", "0.1", "completed", "inProgress"], 2, "",
+     "jobfsm: error: the scenario is not a legal trace: [1]: error: left-terminal: inProgress after terminal status "
+     "completed; a terminal status may only repeat; pass check=False to play it anyway"),
+    (["--timeout", "0"], 2, "", "jobfsm: error: --timeout must be a positive number of seconds, found 0"),
+    (["--timeout", "0.1"], 2, "", "jobfsm: error: give a scenario (a legal trace of statuses or bodies) or a seed "
+                                  "for a random walk, not both"),
+], ids=["idle", "illegal-scenario", "zero-timeout", "nothing-to-play"])
+def test_serve_command_exits(argv: list[str], code: int, out: str, err: str,
+                             capsys: pytest.CaptureFixture[str]) -> None:
+    """`jobfsm serve` with nothing polled exits 0; an illegal or missing scenario is a usage error (2)."""
+    assert main(["serve", *argv]) == code
+    got = capsys.readouterr()
+    assert got.out.splitlines()[-1:] == ([out] if out else [])
+    assert got.err.strip() == err
+
+
+def test_serve_command_port_in_use(capsys: pytest.CaptureFixture[str]) -> None:
+    """A port that is taken is a usage error (2) naming the port, not a traceback."""
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        assert main(["serve", "--port", str(port), "--timeout", "0.1", "notStarted"]) == 2
+    assert capsys.readouterr().err.startswith(f"jobfsm: error: cannot listen on 127.0.0.1:{port}: ")
