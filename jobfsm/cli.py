@@ -17,10 +17,13 @@ from jobfsm import __version__
 from jobfsm.errors import JobFSMError, OptionsError
 from jobfsm.lifecycle import LIFECYCLE
 from jobfsm.render import BACKENDS, DIRECTIONS, IMAGE_FORMATS
-from jobfsm.report import InputProblem, JobReport, Report
+from jobfsm.report import Report
 from jobfsm.rules import LEVELS, MODES, RULES, SEVERITIES
 
 if TYPE_CHECKING:
+    from jobfsm.inputs import Format
+    from jobfsm.output import Writer
+    from jobfsm.progress import Meter
     from jobfsm.validation import Options
 
 EXIT_OK, EXIT_VIOLATIONS, EXIT_INPUT = 0, 1, 2
@@ -100,6 +103,8 @@ def _parser() -> argparse.ArgumentParser:
                      help="input format (default: by extension, else sniffed)")
     val.add_argument("--job-key", metavar="FIELD",
                      help="field naming the job in logs of many jobs (default: job)")
+    val.add_argument("-j", "--jobs", type=int, default=1, metavar="N",
+                     help="validate the files in N processes (default 1); the report keeps their order")
     _judging(val)
     val.set_defaults(run=_validate)
 
@@ -176,19 +181,87 @@ def _options(args: argparse.Namespace) -> Options:
 
 
 def _validate(args: argparse.Namespace) -> int:
-    from jobfsm.inputs import validate_path
-    from jobfsm.validation import Validator
+    from jobfsm.output import Writer
+    from jobfsm.progress import Meter
 
-    validator = Validator(_options(args))
+    options = _options(args)
     fmt = None if args.input_format == "auto" else args.input_format
-    jobs: list[JobReport] = []
-    problems: list[InputProblem] = []
-    for path in args.paths:
-        found, bad = validate_path(path, validator, fmt=fmt, job_key=args.job_key)
-        jobs += found
-        problems += bad
-    sources = tuple("<stdin>" if p == "-" else p for p in args.paths)
-    return _emit(Report(tuple(jobs), args.mode, args.fail_on, tuple(problems), sources), args)
+    if args.jobs < 1:
+        raise OptionsError(f"--jobs {args.jobs}: expected a number of processes, 1 or more")
+    writer = Writer(_Out(), args.format, args.mode, args.fail_on, quiet=args.quiet)
+    meter = Meter.for_terminal(len(args.paths), args.quiet)
+    try:
+        if args.jobs > 1 and len(args.paths) > 1:
+            _validate_pool(args.paths, options, fmt, args, writer, meter)
+        else:
+            from jobfsm.inputs import validate_path
+            from jobfsm.validation import Validator
+
+            validator = Validator(options)
+            for path in args.paths:
+                _, problems = validate_path(path, validator, fmt=fmt, job_key=args.job_key, emit=writer.job,
+                                            meter=meter)
+                writer.source_problems(problems)
+                if meter:
+                    meter.file_done()
+    finally:
+        if meter:
+            meter.close()
+    writer.close()
+    t = writer.tally
+    return EXIT_INPUT if t.input_errors else EXIT_OK if t.ok else EXIT_VIOLATIONS
+
+
+def _validate_pool(paths: list[str], options: Options, fmt: Format | None, args: argparse.Namespace,
+                   writer: Writer, meter: Meter | None) -> None:
+    """Validate files in ``args.jobs`` processes; each writes its part to a temporary file, pasted in
+    the order the files were given (standard input is read here, in turn)."""
+    import tempfile
+    from concurrent.futures import ProcessPoolExecutor
+
+    from jobfsm.output import validate_part
+
+    with tempfile.TemporaryDirectory(prefix="jobfsm-") as tmp, ProcessPoolExecutor(args.jobs) as pool:
+        futures = [None if path == "-" else
+                   pool.submit(validate_part, path, os.path.join(tmp, f"{i}.part"), options, fmt, args.job_key,
+                               args.format, args.quiet)
+                   for i, path in enumerate(paths)]
+        for i, (path, future) in enumerate(zip(paths, futures, strict=True)):
+            part = os.path.join(tmp, f"{i}.part")
+            tally, problems = (validate_part(path, part, options, fmt, args.job_key, args.format, args.quiet)
+                               if future is None else future.result())
+            with open(part, encoding="utf-8") as f:
+                writer.paste(f, tally, problems)
+            os.remove(part)
+            if meter:
+                meter.file_done()
+
+
+class _Out:
+    """Standard output for a streamed report: a reader that leaves (``| head``) silences the rest of
+    the report but not the run, whose exit code still gives the verdict."""
+
+    def __init__(self) -> None:
+        self.broken = False
+
+    def write(self, text: str) -> int:
+        if not self.broken:
+            try:
+                return sys.stdout.write(text)
+            except BrokenPipeError:
+                self._broke()
+        return len(text)
+
+    def flush(self) -> None:
+        if not self.broken:
+            try:
+                sys.stdout.flush()
+            except BrokenPipeError:
+                self._broke()
+
+    def _broke(self) -> None:
+        self.broken = True
+        _drop_stdout()
 
 
 def _check(args: argparse.Namespace) -> int:
@@ -199,15 +272,14 @@ def _check(args: argparse.Namespace) -> int:
 
 
 def _emit(report: Report, args: argparse.Namespace) -> int:
-    code = EXIT_INPUT if report.input_errors else EXIT_OK if report.ok else EXIT_VIOLATIONS
-    try:
-        if args.format == "json":
-            _write(json.dumps(report.to_dict(), indent=1))
-        else:
-            _write(report.text(min_severity=args.fail_on if args.quiet else "info", quiet=args.quiet))
-    except BrokenPipeError:  # the reader left (e.g. `| head`): the verdict still stands
-        _drop_stdout()
-    return code
+    from jobfsm.output import Writer
+
+    writer = Writer(_Out(), args.format, args.mode, args.fail_on, quiet=args.quiet)
+    for job in report.jobs:
+        writer.job(job)
+    writer.source_problems(report.input_errors)
+    writer.close()
+    return EXIT_INPUT if report.input_errors else EXIT_OK if report.ok else EXIT_VIOLATIONS
 
 
 def _spec(args: argparse.Namespace) -> int:

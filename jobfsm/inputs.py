@@ -13,6 +13,7 @@ from typing import Any, BinaryIO, Literal
 import msgspec
 
 from jobfsm.errors import InputError, OptionsError
+from jobfsm.progress import Meter
 from jobfsm.readers import (
     BODY_FIELDS,
     BOM,
@@ -35,12 +36,15 @@ DEFAULT_JOB_KEY = "job"
 
 
 def validate_path(path: str, validator: Validator, *, fmt: Format | None = None, job_key: str | None = None,
-                  check_type: type[JobCheck] = JobCheck) -> tuple[list[JobReport], list[InputProblem]]:
+                  check_type: type[JobCheck] = JobCheck, emit: Callable[[JobReport], None] | None = None,
+                  meter: Meter | None = None) -> tuple[list[JobReport], list[InputProblem]]:
     """Validate one file (``-`` for standard input): per-job reports and the input problems met.
 
     ``job_key`` names the field that tells jobs apart (default ``job``); naming one that no record
     carries is an input problem, since it would silently validate all the jobs as one. ``check_type``
-    lets a caller watch each job (a ``JobCheck`` subclass).
+    lets a caller watch each job (a ``JobCheck`` subclass). With ``emit``, each job's report goes
+    there as soon as the job is done (first appearance order) and none is returned: a log of any
+    length then takes memory for its open jobs only. ``meter`` shows progress.
     """
     key = check_job_key(job_key)
     name = "<stdin>" if path == "-" else path
@@ -48,13 +52,15 @@ def validate_path(path: str, validator: Validator, *, fmt: Format | None = None,
         stream = open_source(path)
     except InputError as exc:
         return [], [InputProblem(name, name, exc.detail)]
+    if meter is not None:
+        stream = meter.wrap(stream, name)
     try:
         if fmt is None:
             head, stream = sniff(stream)
             fmt = detect_format(path, head)
         if fmt == "jsonl":
             return check_records(read_jsonl(stream, key), validator, name, key, explicit=job_key is not None,
-                                 check_type=check_type)
+                                 check_type=check_type, emit=emit)
         data = stream.read()
     except OSError as exc:
         return [], [InputProblem(name, name, f"cannot read: {exc.strerror or exc}")]
@@ -63,11 +69,17 @@ def validate_path(path: str, validator: Validator, *, fmt: Format | None = None,
             stream.close()
     recorded = _recording(fmt, data)
     if recorded:
-        return _check_recording(recorded, data, validator, name, check_type)
+        reports, problems = _check_recording(recorded, data, validator, name, check_type)
+        if emit is not None:
+            for report in reports:
+                emit(report)
+            reports = []
+        return reports, problems
     if fmt == "text":
-        return check_records(read_text(data), validator, name, key, check_type=check_type)
+        return check_records(read_text(data), validator, name, key, check_type=check_type, emit=emit)
     records, line_of = read_json(data, key)
-    return check_records(records, validator, name, key, line_of, explicit=job_key is not None, check_type=check_type)
+    return check_records(records, validator, name, key, line_of, explicit=job_key is not None, check_type=check_type,
+                         emit=emit)
 
 
 def _recording(fmt: str, data: bytes) -> str | None:

@@ -128,10 +128,10 @@ class Report:
                 "input_errors": len(self.input_errors)}
 
     def to_dict(self) -> dict[str, Any]:
-        """The documented JSON schema (``jobfsm.report/1``)."""
-        return {"schema": SCHEMA, "ok": self.ok, "mode": self.mode, "fail_on": self.fail_on,
-                "summary": self.summary(), "jobs": [j.to_dict() for j in self.jobs],
-                "input_errors": [p.to_dict() for p in self.input_errors]}
+        """The documented JSON schema (``jobfsm.report/1``); the verdict comes last, as when it is streamed."""
+        return {"schema": SCHEMA, "mode": self.mode, "fail_on": self.fail_on,
+                "jobs": [j.to_dict() for j in self.jobs], "input_errors": [p.to_dict() for p in self.input_errors],
+                "summary": self.summary(), "ok": self.ok}
 
     def text(self, *, min_severity: str = "info", quiet: bool = False) -> str:
         """The report for people, source by source: a verdict line per job with its violations at or
@@ -140,20 +140,9 @@ class Report:
         order = dict.fromkeys([*self.sources, *(j.source for j in self.jobs), *(p.source for p in self.input_errors)])
         for source in order:
             for job in (j for j in self.jobs if j.source == source):
-                shown = [f"  {v.line()}" for v in job.violations if RANK[v.severity] >= RANK[min_severity]]
-                if quiet and job.ok and not shown:
-                    continue
-                verdict = "ok" if job.ok else "FAILED"
-                lines.append(f"{job.name}: {verdict} (final {job.final or 'none'}, {plural(job.polls, 'poll')})")
-                lines += shown
+                lines += job_lines(job, min_severity, quiet)
             lines += [p.line() for p in self.input_errors if p.source == source]
-        s = self.summary()
-        counts = [plural(s["jobs"], "job"), f"{s['failed_jobs']} failed", plural(s["polls"], "poll")]
-        found = [plural(s["errors"], "error"), plural(s["warnings"], "warning"), plural(s["infos"], "info")]
-        if self.input_errors:
-            found.append(plural(s["input_errors"], "input error"))
-        lines.append(f"{'ok' if self.ok else 'FAILED'}: {', '.join(counts)}; {', '.join(found)} "
-                     f"({self.mode} mode)")
+        lines.append(summary_line(self.summary(), self.ok, self.mode))
         return "\n".join(lines)
 
     def raise_for_violations(self) -> Report:
@@ -161,6 +150,24 @@ class Report:
         if not self.ok:
             raise TraceViolationError(self, self.text())
         return self
+
+
+def job_lines(job: JobReport, min_severity: str = "info", quiet: bool = False) -> list[str]:
+    """A job's verdict line and its violations at or above ``min_severity``; none for a quiet pass."""
+    shown = [f"  {v.line()}" for v in job.violations if RANK[v.severity] >= RANK[min_severity]]
+    if quiet and job.ok and not shown:
+        return []
+    verdict = "ok" if job.ok else "FAILED"
+    return [f"{job.name}: {verdict} (final {job.final or 'none'}, {plural(job.polls, 'poll')})", *shown]
+
+
+def summary_line(s: dict[str, int], ok: bool, mode: str) -> str:
+    """The closing line: the verdict and the counts of ``Report.summary``."""
+    counts = [plural(s["jobs"], "job"), f"{s['failed_jobs']} failed", plural(s["polls"], "poll")]
+    found = [plural(s["errors"], "error"), plural(s["warnings"], "warning"), plural(s["infos"], "info")]
+    if s["input_errors"]:
+        found.append(plural(s["input_errors"], "input error"))
+    return f"{'ok' if ok else 'FAILED'}: {', '.join(counts)}; {', '.join(found)} ({mode} mode)"
 
 
 def shorten(value: Any, limit: int = 60) -> str:

@@ -132,7 +132,7 @@ def test_json_report_schema(capsys):
     """--format json: the documented top-level, job and violation keys."""
     code, rep = report(capsys, "ok.txt", "bad.txt")
     assert code == 1
-    assert list(rep) == ["schema", "ok", "mode", "fail_on", "summary", "jobs", "input_errors"]
+    assert list(rep) == ["schema", "mode", "fail_on", "jobs", "input_errors", "summary", "ok"]
     assert (rep["schema"], rep["ok"], rep["mode"], rep["fail_on"]) == ("jobfsm.report/1", False, "sampled", "error")
     assert rep["summary"] == {"sources": 2, "jobs": 2, "failed_jobs": 1, "polls": 5, "errors": 1, "warnings": 1,
                               "infos": 0, "input_errors": 0}
