@@ -13,7 +13,7 @@ __version__ = "0.1.0"
 
 _HOMES = {
     "InputError": "errors", "JobFSMError": "errors", "ObservationError": "errors", "OptionsError": "errors",
-    "SpecError": "errors",
+    "SpecError": "errors", "SpecFileError": "errors",
     "TraceViolationError": "errors", "UnknownStatusError": "errors",
     "LIFECYCLE": "lifecycle",
     "InputProblem": "report", "JobReport": "report", "Report": "report", "Violation": "report",
@@ -50,6 +50,7 @@ if TYPE_CHECKING:
         ObservationError,
         OptionsError,
         SpecError,
+        SpecFileError,
         TraceViolationError,
         UnknownStatusError,
     )

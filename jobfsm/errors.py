@@ -26,6 +26,20 @@ class SpecError(JobFSMError, ValueError):
         super().__init__(f"invalid spec {name!r}: {count}: " + "; ".join(problems))
 
 
+class SpecFileError(JobFSMError, ValueError):
+    """A spec file that cannot be read or parsed (``unreadable``), or that describes no usable lifecycle;
+    ``problems`` holds every problem found, each a line ``file:line: what``."""
+
+    def __init__(self, path: str, problems: tuple[str, ...], unreadable: bool = False) -> None:
+        self.path = path
+        self.problems = problems
+        self.unreadable = unreadable
+        if len(problems) == 1:
+            super().__init__(problems[0])
+        else:
+            super().__init__(f"{path}: {len(problems)} problems: " + "; ".join(problems))
+
+
 class UnknownStatusError(JobFSMError, KeyError):
     """A query named a status the spec does not have; ``status`` holds it."""
 

@@ -184,6 +184,6 @@ def shorten(value: Any, limit: int = 60) -> str:
     return f"{shown[:limit - 4]}...{shown[-1]} ({len(value) if isinstance(value, str) else len(shown)} characters)"
 
 
-def plural(n: int, noun: str) -> str:
-    """``1 poll``, ``2 polls``: every count that jobfsm prints."""
-    return f"{n} {noun}{'' if n == 1 else 's'}"
+def plural(n: int, noun: str, many: str | None = None) -> str:
+    """``1 poll``, ``2 polls`` (``many`` for nouns that take more than an s): every count that jobfsm prints."""
+    return f"{n} {noun if n == 1 else many or noun + 's'}"

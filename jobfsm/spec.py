@@ -7,14 +7,11 @@ from __future__ import annotations
 
 from collections import deque
 from dataclasses import dataclass, field
-from typing import Literal
 
 from jobfsm.errors import SpecError, UnknownStatusError
+from jobfsm.lint import KINDS, OUTCOMES, Kind, Outcome, problems
 
-Kind = Literal["initial", "active", "terminal"]
-Outcome = Literal["success", "failure", "cancel"]
-KINDS: tuple[Kind, ...] = ("initial", "active", "terminal")
-OUTCOMES: tuple[Outcome, ...] = ("success", "failure", "cancel")
+__all__ = ["KINDS", "OUTCOMES", "Alias", "Edge", "Kind", "Outcome", "Resolved", "Spec", "Status"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,9 +74,9 @@ class Spec:
     _hash: int = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        problems = _problems(self)
-        if problems:
-            raise SpecError(self.name, tuple(problems))
+        found = problems(self.statuses, self.edges, self.aliases)
+        if found:
+            raise SpecError(self.name, tuple(p.message for p in found))
         by_name = {s.name: s for s in self.statuses}
         succ = {s.name: tuple(e for e in self.edges if e.source == s.name) for s in self.statuses}
         folded: dict[str, str | Alias] = {s.name.lower(): s.name for s in self.statuses}
@@ -186,85 +183,3 @@ class Spec:
                     paths[e.dest] = (*path, e)
                     queue.append((e.dest, paths[e.dest]))
         return paths
-
-
-def _problems(spec: Spec) -> list[str]:
-    """Every reason ``spec`` is not a usable lifecycle."""
-    out: list[str] = []
-    if not spec.statuses:
-        return ["no statuses"]
-    names = [s.name for s in spec.statuses]
-    folded: dict[str, str] = {}
-    for s in spec.statuses:
-        if not isinstance(s.name, str) or not s.name.strip():
-            out.append(f"status name {s.name!r} is not a non-empty string")
-            continue
-        key = s.name.lower()
-        if key in folded:
-            what = "duplicate" if folded[key] == s.name else f"same as {folded[key]!r} but for case:"
-            out.append(f"{what} status {s.name!r}")
-        folded.setdefault(key, s.name)
-        if s.kind not in KINDS:
-            out.append(f"status {s.name!r}: kind {s.kind!r} is not one of {', '.join(KINDS)}")
-        if s.kind == "terminal" and s.outcome not in OUTCOMES:
-            out.append(f"terminal status {s.name!r}: outcome {s.outcome!r} is not one of {', '.join(OUTCOMES)}")
-        if s.kind != "terminal" and s.outcome is not None:
-            out.append(f"status {s.name!r} is not terminal but has outcome {s.outcome!r}")
-    initials = [s.name for s in spec.statuses if s.kind == "initial"]
-    if len(initials) != 1:
-        listed = f": {', '.join(initials)}" if initials else ""
-        out.append(f"expected exactly one initial status, found {len(initials)}{listed}")
-    known = set(names)
-    kind = {s.name: s.kind for s in spec.statuses}
-    seen_edges: dict[tuple[str, str], str] = {}
-    for e in spec.edges:
-        label = f"edge {e.source} -{e.event}-> {e.dest}"
-        for end in (e.source, e.dest):
-            if end not in known:
-                out.append(f"{label}: unknown status {end!r}")
-        if not e.event.isidentifier():
-            out.append(f"{label}: event {e.event!r} is not an identifier")
-        if e.source == e.dest:
-            out.append(f"{label}: a repeated status is not a transition")
-        if kind.get(e.source) == "terminal":
-            out.append(f"{label}: terminal status {e.source!r} has an exit")
-        if (e.source, e.event) in seen_edges:
-            first = seen_edges[(e.source, e.event)]
-            out.append(f"{label}: duplicate of {e.source} -{e.event}-> {first}" if first == e.dest
-                       else f"{label}: event {e.event!r} from {e.source!r} already leads to {first!r}")
-        seen_edges.setdefault((e.source, e.event), e.dest)
-    for a in spec.aliases:
-        if a.name.lower() in folded:
-            out.append(f"alias {a.name!r} clashes with status {folded[a.name.lower()]!r}")
-        if a.target is not None and a.target not in known:
-            out.append(f"alias {a.name!r}: unknown target status {a.target!r}")
-    if len(initials) == 1 and not out:
-        out.extend(_graph_problems(spec, initials[0]))
-    return out
-
-
-def _graph_problems(spec: Spec, initial: str) -> list[str]:
-    succ: dict[str, list[str]] = {s.name: [] for s in spec.statuses}
-    pred: dict[str, list[str]] = {s.name: [] for s in spec.statuses}
-    for e in spec.edges:
-        succ[e.source].append(e.dest)
-        pred[e.dest].append(e.source)
-    reach = _closure([initial], succ)
-    terminals = [s.name for s in spec.statuses if s.kind == "terminal"]
-    finishing = _closure(terminals, pred)
-    out = [f"status {n!r} is not reachable from {initial!r}" for n in spec.names if n not in reach]
-    out += [f"status {n!r} cannot reach a terminal status" for n in spec.names if n not in finishing]
-    if not terminals:
-        out.append("no terminal status")
-    return out
-
-
-def _closure(start: list[str], links: dict[str, list[str]]) -> set[str]:
-    seen = set(start)
-    todo = list(start)
-    while todo:
-        for nxt in links[todo.pop()]:
-            if nxt not in seen:
-                seen.add(nxt)
-                todo.append(nxt)
-    return seen

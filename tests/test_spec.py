@@ -121,23 +121,53 @@ def test_a_small_valid_spec_builds() -> None:
     assert _spec(GOOD, GOOD_EDGES).names == ("a", "b", "z")
 
 
+def test_a_cycle_with_a_way_out_builds() -> None:
+    """A cycle is fine when one of its statuses can leave it for a terminal status."""
+    spec = _spec((*GOOD, Status("c", "active")), (*GOOD_EDGES, Edge("a", "loop", "c"), Edge("c", "back", "b"),
+                                                   Edge("b", "again", "c")))
+    assert spec.can_reach("c", "z")
+
+
+def test_names_and_events_may_hold_any_text() -> None:
+    """Quotes, backslashes, line breaks, non-ASCII text and keywords are data, not syntax: a spec takes them."""
+    odd = (Status('a "1"\\', "initial"), Status("node\nend <&>", "active"), Status("é [*]", "terminal",
+                                                                                      outcome="success"))
+    spec = _spec(odd, (Edge(odd[0].name, "go 'x'", odd[1].name), Edge(odd[1].name, "état\n", odd[2].name)))
+    assert spec.can_reach(odd[0].name, odd[2].name)
+
+
 @pytest.mark.parametrize(("statuses", "edges", "aliases", "problems"), [
     ((), (), (), ["no statuses"]),
     (GOOD[1:], GOOD_EDGES[1:], (), ["expected exactly one initial status, found 0"]),
     ((*GOOD, Status("c", "initial")), GOOD_EDGES, (),
-     ["expected exactly one initial status, found 2: a, c"]),
+     ["expected exactly one initial status, found 2: a, c",
+      "status 'c' is a trap: it is not terminal and no edge leaves it"]),
     (GOOD, (*GOOD_EDGES, Edge("z", "back", "b")), (), ["edge z -back-> b: terminal status 'z' has an exit"]),
     (GOOD, (*GOOD_EDGES, Edge("b", "go", "q")), (), ["edge b -go-> q: unknown status 'q'"]),
     (GOOD, (*GOOD_EDGES, Edge("b", "stay", "b")), (), ["edge b -stay-> b: a repeated status is not a transition"]),
     (GOOD, (*GOOD_EDGES, Edge("a", "go", "b")), (), ["edge a -go-> b: duplicate of a -go-> b"]),
     (GOOD, (*GOOD_EDGES, Edge("a", "go", "z")), (), ["edge a -go-> z: event 'go' from 'a' already leads to 'b'"]),
-    (GOOD, (*GOOD_EDGES, Edge("a", "not ok", "z")), (), ["edge a -not ok-> z: event 'not ok' is not an identifier"]),
+    (GOOD, (*GOOD_EDGES, Edge("a", " ", "z")), (), ["edge a -' '-> z: event ' ' is not a non-empty string"]),
+    (GOOD, (*GOOD_EDGES, Edge("a", "skip", "b")), (),
+     ["edge a -skip-> b: a -go-> b already joins these statuses (polls cannot tell two events apart)"]),
     ((*GOOD, Status("B", "active")), (*GOOD_EDGES, Edge("a", "up", "B"), Edge("B", "end", "z")), (),
      ["same as 'b' but for case: status 'B'"]),
     ((*GOOD, Status("lost", "active")), (*GOOD_EDGES, Edge("lost", "end", "z")), (),
      ["status 'lost' is not reachable from 'a'"]),
     ((*GOOD, Status("trap", "active")), (*GOOD_EDGES, Edge("a", "trap", "trap")), (),
-     ["status 'trap' cannot reach a terminal status"]),
+     ["status 'trap' is a trap: it is not terminal and no edge leaves it"]),
+    ((GOOD[0], GOOD[1], Status("c", "active")), (*GOOD_EDGES[:1], Edge("b", "on", "c"), Edge("c", "back", "b")), (),
+     ["no terminal status"]),
+    ((*GOOD[:2], Status("z", "terminal", outcome="failure")), GOOD_EDGES, (),
+     ["no terminal status with outcome 'success': a job could never succeed"]),
+    ((*GOOD, Status("c", "active"), Status("d", "active")),
+     (*GOOD_EDGES, Edge("a", "loop", "c"), Edge("c", "on", "d"), Edge("d", "back", "c")), (),
+     ["status 'c' cannot reach a terminal status", "status 'd' cannot reach a terminal status"]),
+    ((*GOOD, Status("c", "active"), Status("b", "active")),
+     (*GOOD_EDGES, Edge("c", "go", "q"), Edge("z", "back", "a")), (Alias("x", "b"), Alias("X", "z"), Alias("x", "a")),
+     ["duplicate status 'b'", "edge c -go-> q: unknown status 'q'", "edge z -back-> a: terminal status 'z' has an exit",
+      "same as 'x' but for case: alias 'X'", "duplicate alias 'x'", "status 'c' is not reachable from 'a'",
+      "status 'c' cannot reach a terminal status"]),
     ((GOOD[0], GOOD[1], Status("z", "terminal")), GOOD_EDGES, (),
      ["terminal status 'z': outcome None is not one of success, failure, cancel"]),
     ((GOOD[0], Status("b", "active", outcome="success"), GOOD[2]), GOOD_EDGES, (),
@@ -145,7 +175,8 @@ def test_a_small_valid_spec_builds() -> None:
     (GOOD, GOOD_EDGES, (Alias("B", "b"), Alias("old", "gone")),
      ["alias 'B' clashes with status 'b'", "alias 'old': unknown target status 'gone'"]),
 ], ids=["empty", "no-initial", "two-initials", "terminal-exit", "unknown-dest", "self-loop", "duplicate-edge",
-        "ambiguous-event", "bad-event", "case-clash", "unreachable", "trap", "terminal-no-outcome",
+        "ambiguous-event", "bad-event", "two-events-one-pair", "case-clash", "unreachable", "trap",
+        "no-terminal", "no-success", "endless-cycle", "everything-at-once", "terminal-no-outcome",
         "active-with-outcome", "bad-aliases"])
 def test_bad_specs_report_every_problem(statuses: tuple[Status, ...], edges: tuple[Edge, ...],
                                         aliases: tuple[Alias, ...], problems: list[str]) -> None:
