@@ -79,6 +79,7 @@ def to_dot(spec: Spec, *, direction: Direction = "LR", title: str | None = None,
     coloured by outcome, side by side; the main path kept straight; edges labelled with events."""
     title = title_of(spec, overlay) if title is None else title
     main = _main_path(spec)
+    ids = {s.name: _dot_id(s.name, i) for i, s in enumerate(spec.statuses)}
     label = _html(title)
     if overlay is not None:
         small = LEGEND + (f"\n{overlay.note}" if overlay.note else "")
@@ -104,14 +105,14 @@ def to_dot(spec: Spec, *, direction: Direction = "LR", title: str | None = None,
             attrs.append("group=main")
         if s.name in visits:
             attrs += ["penwidth=3.5", 'fontname="Helvetica-Bold"']
-        out.append(f"  {_id(s.name)} [{', '.join(attrs)}];")
-    out.append(f"  __start -> {_id(spec.initial)} [arrowsize=0.8];")
+        out.append(f"  {ids[s.name]} [{', '.join(attrs)}];")
+    out.append(f"  __start -> {ids[spec.initial]} [arrowsize=0.8];")
     # terminal statuses side by side, success in the middle (in line with the main path), cancel and
     # failure on either side; invisible edges within the rank fix that order
     ends = sorted(spec.terminals, key=lambda n: {"cancel": 0, "success": 1}.get(spec.outcome(n) or "", 2))
-    out.append(f"  {{ rank=same; {' '.join(f'{_id(n)};' for n in ends)} }}")
+    out.append(f"  {{ rank=same; {' '.join(f'{ids[n]};' for n in ends)} }}")
     if len(ends) > 1:
-        out.append(f"  {' -> '.join(_id(n) for n in ends)} [style=invis];")
+        out.append(f"  {' -> '.join(ids[n] for n in ends)} [style=invis];")
     taken = _taken(overlay)
     for e in spec.edges:
         attrs = [f'label="{_dot(e.event)}"', f'tooltip="{_dot(e.reason)}"']
@@ -125,10 +126,10 @@ def to_dot(spec: Spec, *, direction: Direction = "LR", title: str | None = None,
             attrs += [f'color="{colour}"', f'fontcolor="{colour}"', "penwidth=2.5"]
             if dashed:
                 attrs.append("style=dashed")
-        out.append(f"  {_id(e.source)} -> {_id(e.dest)} [{', '.join(attrs)}];")
+        out.append(f"  {ids[e.source]} -> {ids[e.dest]} [{', '.join(attrs)}];")
     for (source, dest), (rule, orders) in _violations(overlay).items():
         # xlabel: placed after the layout, so the label of an edge that breaks the layout stays clear
-        out.append(f'  {_id(source)} -> {_id(dest)} [xlabel="[{_orders(orders)}] {_dot(rule)}", '
+        out.append(f'  {ids[source]} -> {ids[dest]} [xlabel="[{_orders(orders)}] {_dot(rule)}", '
                    f'color="{VIOLATION}", fontcolor="{VIOLATION}", penwidth=2.5, constraint=false];')
     out.append("}")
     return "\n".join(out) + "\n"
@@ -277,11 +278,17 @@ def _taken(overlay: Overlay | None) -> dict[tuple[str, str], list[tuple[str, int
 _IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
 
 
-def _id(name: str) -> str:
-    """A DOT node id: the name when it is a plain identifier (not a DOT keyword), else a quoted string."""
-    if _IDENT.match(name) and name.lower() not in ("node", "edge", "graph", "digraph", "subgraph", "strict"):
+_DOT_KEYWORDS = ("node", "edge", "graph", "digraph", "subgraph", "strict")
+_MERMAID_KEYWORDS = ("end", "state", "direction", "class", "classdef", "note", "click", "style", "linkstyle",
+                     "acctitle", "accdescr", "as", "default", "statediagram")
+
+
+def _dot_id(name: str, i: int) -> str:
+    """A DOT node id: the name when it is a plain identifier that is no DOT keyword and cannot be taken for
+    another node (``__start``, ``__s1``), else ``__s<i>``; the label shows the name either way."""
+    if _IDENT.match(name) and name.lower() not in _DOT_KEYWORDS and not name.startswith("__"):
         return name
-    return f'"{_dot(name)}"'
+    return f"__s{i}"
 
 
 def clean(text: str, limit: int = 2000) -> str:
@@ -302,14 +309,19 @@ def _html(text: str) -> str:
 
 
 def _dot(text: str) -> str:
-    """Text for a DOT double-quoted string."""
-    return clean(text).replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
+    """Text for a DOT double-quoted label: quotes and backslashes escaped (``\\N`` would show the node id),
+    line breaks as ``\\n``, and ``&`` as ``&amp;`` (Graphviz reads HTML entities in every label)."""
+    text = clean(text).replace("\\", "\\\\").replace('"', '\\"').replace("&", "&amp;")
+    return text.replace("\n", "\\n")
 
 
 def _mermaid_id(name: str, i: int) -> str:
-    return name if _IDENT.match(name) and name not in ("end", "state", "direction", "class", "classDef") else f"s{i}"
+    """A Mermaid state id: the name when plain, no keyword and not of the form ``s<n>``, else ``s<i>``."""
+    plain = _IDENT.match(name) and name.lower() not in _MERMAID_KEYWORDS and not re.fullmatch(r"s[0-9]+", name)
+    return name if plain else f"s{i}"
 
 
 def _mermaid_text(text: str) -> str:
-    """Text safe in a Mermaid label: no line breaks, and the characters Mermaid reads as syntax as entities."""
-    return re.sub(r'[#;:"<>&{}|]', lambda m: f"#{ord(m.group())};", " ".join(clean(text).split()))
+    """Text safe in a Mermaid label: no line breaks, and the characters Mermaid reads as syntax (``%%`` starts
+    a comment anywhere on a line, backticks a Markdown string) as entity codes."""
+    return re.sub(r'[#;:"<>&{}|%`\[\]\\]', lambda m: f"#{ord(m.group())};", " ".join(clean(text).split()))

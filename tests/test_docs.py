@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from jobfsm import LIFECYCLE, Edge
+from jobfsm import LIFECYCLE, Edge, Spec
 from jobfsm.cli import main
 from jobfsm.docs import check_diagrams, markdown, update_diagrams
 
@@ -110,3 +110,32 @@ def test_update_writes_only_what_drifted(tmp_path: Path) -> None:
     (tmp_path / "lifecycle.mmd").write_text("stale")
     assert update_diagrams(str(tmp_path), LIFECYCLE) == [f"{tmp_path}/lifecycle.mmd"]
     assert check_diagrams(str(tmp_path), LIFECYCLE) == []
+
+
+@pytest.mark.parametrize("row", [
+    '| `say "hi"` | active | meaning of say "hi" |',
+    "| `back\\slash\\` | active | meaning of back\\\\slash\\\\ |",
+    "| `a<b & c>d` | active | meaning of a&lt;b &amp; c>d |",
+    "| `two lines` | active | meaning of two lines |",
+    "| `naïve — 日本語` | active | meaning of naïve — 日本語 |",
+    "| `` `tick` `` | active | meaning of \\`tick\\` |",
+    "| `&lt;entity&gt;` | active | meaning of &amp;lt;entity&amp;gt; |",
+    "| `pipe\\|bar` | active | meaning of pipe\\|bar |",
+    "| `*stars* _u_ [l](u)` | active | meaning of \\*stars\\* \\_u\\_ \\[l\\](u) |",
+    "| `bell\\x07tab\\x09` | active | meaning of bell\\\\x07tab\\\\x09 |",
+    "| `done` | terminal (success) | fin\\|ished |",
+    "| `50%% done` | `` go `tick` `` | `` `tick` `` | because 50%% done |",
+    "| `al\\|ias` | `start` | note \\`x\\` \\*y\\* |",
+], ids=["quotes", "backslashes", "html", "newline", "non-ascii", "backticks", "entity", "pipe", "markdown",
+        "control", "terminal", "edge-with-backticks", "alias"])
+def test_hostile_names_in_markdown(row: str, hostile_spec: Spec) -> None:
+    """Names stay code spans shown verbatim (only pipes escaped, longer fences around backticks); other texts
+    have HTML and Markdown syntax escaped; every entry is one table row."""
+    assert row in markdown(hostile_spec).splitlines()
+
+
+def test_hostile_title_and_image_in_markdown(hostile_spec: Spec) -> None:
+    """The lifecycle's name is escaped in the heading and the image's alt text; an odd image path is bracketed."""
+    lines = markdown(hostile_spec, svg="my diagram.svg").splitlines()
+    assert lines[0] == '# The weird "name" &lt;&amp;> lifecycle'
+    assert lines[4] == '![the weird "name" &lt;&amp;> lifecycle](<my diagram.svg>)'

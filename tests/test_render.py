@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import html
 import os
+import re
 import shutil
 import struct
 import sys
@@ -10,9 +12,9 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
-from jobfsm import LIFECYCLE
+from jobfsm import LIFECYCLE, Spec
 from jobfsm.cli import main
-from jobfsm.render import RenderError, render_image, to_dot, to_mermaid
+from jobfsm.render import RenderError, clean, render_image, to_dot, to_mermaid
 
 REQUIRE = os.environ.get("JOBFSM_REQUIRE_BACKENDS") == "1"  # set by .ci/run: a missing backend fails there
 EVENTS = set(LIFECYCLE.events)
@@ -127,12 +129,14 @@ def test_render_writes_the_format_of_the_extension(tmp_path: os.PathLike[str]) -
 
 
 @pytest.mark.parametrize(("name", "dot_id", "mermaid_lines"), [
-    ('say "hi"', '"say \\"hi\\""', ['  state "say #34;hi#34;" as s0', "  s0 --> done : go"]),
+    ('say "hi"', "__s0", ['  state "say #34;hi#34;" as s0', "  s0 --> done : go"]),
     ("end", "end", ['  state "end" as s0', "  s0 --> done : go"]),
-    ("node", '"node"', ["  node --> done : go"]),
-], ids=["quotes", "mermaid-keyword", "dot-keyword"])
-def test_awkward_names_are_quoted(name: str, dot_id: str, mermaid_lines: list[str]) -> None:
-    """Names with quotes, or that are keywords of DOT or Mermaid, come out quoted or renamed."""
+    ("node", "__s0", ["  node --> done : go"]),
+    ("__start", "__s0", ["  __start --> done : go"]),
+    ("s1", "s1", ['  state "s1" as s0', "  s0 --> done : go"]),
+], ids=["quotes", "mermaid-keyword", "dot-keyword", "dot-start-node", "mermaid-synthetic-id"])
+def test_awkward_names_are_renamed(name: str, dot_id: str, mermaid_lines: list[str]) -> None:
+    """Names with quotes, keywords of DOT or Mermaid, and names like the ids made up for those get made-up ids."""
     from jobfsm import Edge, Spec, Status
 
     spec = Spec("t", (Status(name, "initial"), Status("done", "terminal", outcome="success")),
@@ -245,3 +249,59 @@ def test_output_dash_is_standard_output(capsys: pytest.CaptureFixture[str]) -> N
     assert main(["render", "-o", "-", "--format", "mermaid"]) == 0
     assert capsys.readouterr().out.startswith("---\ntitle:")
     assert not os.path.exists("-")
+
+
+def _shown(label: str) -> str:
+    """What Graphviz shows for a DOT label read back: escString's ``\\\\`` and ``\\n``, then HTML entities."""
+    return html.unescape(re.sub(r"\\(.)", lambda m: "\n" if m.group(1) == "n" else m.group(1), label))
+
+
+def test_hostile_names_read_back_from_dot(hostile_spec: Spec) -> None:
+    """Graphviz parses the DOT of hostile names into one node per status and one edge per event, labelled
+    with the names as written (control characters made visible)."""
+    _backend_or_skip("pygraphviz")
+    import pygraphviz
+
+    graph = pygraphviz.AGraph(string=to_dot(hostile_spec))
+    labels = {str(n): _shown(n.attr["label"]) for n in graph.nodes() if n != "__start"}
+    assert sorted(labels.values()) == sorted(clean(n) for n in hostile_spec.names)
+    events = {(labels[a], labels[b], _shown(e.attr["label"])) for e in graph.edges() for a, b in [e]
+              if "__start" not in (a, b)}
+    assert events == {(clean(e.source), clean(e.dest), clean(e.event)) for e in hostile_spec.edges}
+    tips = {labels[str(n)]: _shown(n.attr["tooltip"]) for n in graph.nodes() if n != "__start"}
+    assert tips["start"] == 'initial: begins "here" & <now>'
+    assert graph.graph_attr["label"] == "weird &quot;name&quot; &lt;&amp;&gt; lifecycle"  # HTML-like: entities
+
+
+@pytest.mark.parametrize("backend", ["system", "pygraphviz"])
+def test_hostile_names_drawn_as_written(backend: str, hostile_spec: Spec) -> None:
+    """In the SVG Graphviz draws, every line of every name and event shows as written: no entity decoded,
+    no ``\\N`` replaced by a node id, no quote lost."""
+    _backend_or_skip(backend)
+    svg = render_image(to_dot(hostile_spec), "svg", backend)
+    texts = [t.text for t in ET.fromstring(svg).iter("{http://www.w3.org/2000/svg}text")]
+    wanted = [line for name in hostile_spec.names for line in clean(name).split("\n")]
+    wanted += [line for e in hostile_spec.edges for line in clean(e.event).split("\n")]
+    assert sorted(texts) == sorted(['weird "name" <&> lifecycle', *wanted])
+
+
+def test_hostile_names_in_mermaid(hostile_spec: Spec) -> None:
+    """Mermaid gets made-up ids for awkward names, the names as entity codes on one line, and nothing it
+    reads as syntax: no quote, comment start, bracket or backslash of a name survives."""
+    lines = to_mermaid(hostile_spec).splitlines()
+    states = [line for line in lines if line.startswith("  state ")]
+    assert states == [
+        '  state "say #34;hi#34;" as s1', '  state "back#92;slash#92;" as s2', '  state "a#60;b #38; c#62;d" as s3',
+        '  state "two lines" as s4', '  state "naïve — 日本語" as s5', '  state "end" as s7',
+        '  state "50#37;#37; done" as s8', '  state "#96;tick#96;" as s9',
+        '  state "#38;lt#59;entity#38;gt#59;" as s10', '  state "#92;N" as s11', '  state "pipe#124;bar" as s12',
+        '  state "#91;*#93;" as s13', '  state "a#59;b#58;c#35;d" as s14', '  state "#123;brace#125;" as s15',
+        '  state "x -#62; y" as s16', '  state "*stars* _u_ #91;l#93;(u)" as s17',
+        '  state "bell#92;x07tab#92;x09" as s18',
+    ]
+    assert "  s1 --> s2 : go back#92;slash#92;" in lines
+    assert "  node --> s7 : go end" in lines
+    assert "  s18 --> subgraph : go subgraph" in lines
+    assert sum(" --> " in line for line in lines) == 1 + len(hostile_spec.edges) + 1
+    assert lines[1] == 'title: "weird \\"name\\" <&> lifecycle"'
+    assert not any("%%" in line or "\\" in line for line in lines[4:])
