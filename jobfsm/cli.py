@@ -14,8 +14,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from jobfsm import __version__
-from jobfsm.errors import JobFSMError, OptionsError
-from jobfsm.lifecycle import LIFECYCLE
+from jobfsm.errors import JobFSMError, OptionsError, SpecFileError
 from jobfsm.render import BACKENDS, DIRECTIONS, IMAGE_FORMATS
 from jobfsm.report import Report
 from jobfsm.rules import LEVELS, MODES, RULES, SEVERITIES
@@ -24,6 +23,7 @@ if TYPE_CHECKING:
     from jobfsm.inputs import Format
     from jobfsm.output import Writer
     from jobfsm.progress import Meter
+    from jobfsm.spec import Spec
     from jobfsm.validation import Options
 
 EXIT_OK, EXIT_VIOLATIONS, EXIT_INPUT = 0, 1, 2
@@ -41,6 +41,9 @@ examples:
   jobfsm render --format mermaid --trace examples/illegal.json
   jobfsm render --check diagrams/
   jobfsm docs -o LIFECYCLE.md
+  jobfsm validate --spec examples/specs/long-running-operation.toml examples/specs/lro-*.json
+  jobfsm spec --check my-lifecycle.toml
+  jobfsm spec --diff old.toml new.toml
   jobfsm coverage --format junit -o coverage.xml --fail-under 80 tests/traces/*.json
   jobfsm paths --format jsonl -o covering.jsonl
   jobfsm serve --all-quirks --har polls.har notStarted inProgress completed
@@ -105,17 +108,28 @@ def _parser() -> argparse.ArgumentParser:
                      help="field naming the job in logs of many jobs (default: job)")
     val.add_argument("-j", "--jobs", type=int, default=1, metavar="N",
                      help="validate the files in N processes (default 1); the report keeps their order")
+    _spec_option(val)
     _judging(val)
     val.set_defaults(run=_validate)
 
     chk = sub.add_parser("check", help="validate a sequence of statuses typed inline",
                          description="Validate statuses given as arguments, in order.")
     chk.add_argument("statuses", nargs="+", metavar="STATUS")
+    _spec_option(chk)
     _judging(chk)
     chk.set_defaults(run=_check)
 
-    spec = sub.add_parser("spec", help="print the lifecycle: statuses, edges, reasons")
-    spec.add_argument("--format", choices=("text", "json"), default="text")
+    spec = sub.add_parser("spec", help="print the lifecycle; lint spec files (--check) or compare two (--diff)",
+                          description="Print the lifecycle (built-in, or --spec FILE); in TOML or JSON it is a "
+                          "spec file to start your own from. --check lints spec files: exit 0 clean, 1 problems, "
+                          "2 unreadable. --diff compares two: exit 0 identical, 1 different.")
+    spec.add_argument("--format", choices=("text", "json", "toml"), default="text",
+                      help="text, json or toml (toml: printing only)")
+    _spec_option(spec)
+    spec.add_argument("--check", nargs="+", metavar="FILE", help="lint these spec files, every problem at once")
+    spec.add_argument("--diff", nargs=2, metavar=("OLD", "NEW"),
+                      help="statuses, edges and aliases added, removed or changed, and the status pairs whose "
+                      "legality changes in each mode")
     spec.set_defaults(run=_spec)
 
     rules = sub.add_parser("rules", help="print the rule ids with their default severities")
@@ -132,6 +146,7 @@ def _parser() -> argparse.ArgumentParser:
     ren.add_argument("-o", "--output", metavar="PATH", help="write here instead of standard output")
     ren.add_argument("--direction", choices=DIRECTIONS, default="LR", help="layout direction (default LR)")
     ren.add_argument("--title", help="the diagram's title")
+    _spec_option(ren)
     ren.add_argument("--trace", metavar="FILE", help="draw this recorded trace over the lifecycle")
     ren.add_argument("--job", metavar="KEY", help="with --trace: the job to draw, in a log of several")
     ren.add_argument("--job-key", metavar="FIELD", help="with --trace: the field naming jobs (default: job)")
@@ -147,6 +162,7 @@ def _parser() -> argparse.ArgumentParser:
     docs.add_argument("-o", "--output", metavar="PATH", help="write here instead of standard output")
     docs.add_argument("--svg", default="lifecycle.svg", metavar="HREF",
                       help="the image the page embeds (default lifecycle.svg; '' for none)")
+    _spec_option(docs)
     docs.set_defaults(run=_docs)
     _coverage_parser(sub)
     _paths_parser(sub)
@@ -154,11 +170,27 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _spec_option(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--spec", metavar="FILE",
+                   help="the lifecycle in this spec file (TOML or JSON) instead of the built-in asyncJobStatus")
+
+
+def _lifecycle(args: argparse.Namespace) -> Spec:
+    """The spec the command works on: --spec FILE, else the built-in lifecycle."""
+    if args.spec:
+        from jobfsm.specfile import read_spec
+
+        return read_spec(args.spec)
+    from jobfsm.lifecycle import LIFECYCLE
+
+    return LIFECYCLE
+
+
 def _judging(p: argparse.ArgumentParser) -> None:
     p.add_argument("--mode", choices=MODES, default="sampled",
                    help="sampled: polls may skip statuses (default); strict: every change is one edge")
     p.add_argument("--complete", action="store_true",
-                   help="require complete traces: start at notStarted and end terminal")
+                   help="require complete traces: start at the initial status and end terminal")
     p.add_argument("--fail-on", choices=SEVERITIES, default="error",
                    help="lowest severity that fails a job (default: error)")
     p.add_argument("--severity", action="append", default=[], metavar="RULE=LEVEL",
@@ -185,6 +217,7 @@ def _validate(args: argparse.Namespace) -> int:
     from jobfsm.progress import Meter
 
     options = _options(args)
+    spec = _lifecycle(args)
     fmt = None if args.input_format == "auto" else args.input_format
     if args.jobs < 1:
         raise OptionsError(f"--jobs {args.jobs}: expected a number of processes, 1 or more")
@@ -192,12 +225,12 @@ def _validate(args: argparse.Namespace) -> int:
     meter = Meter.for_terminal(len(args.paths), args.quiet)
     try:
         if args.jobs > 1 and len(args.paths) > 1:
-            _validate_pool(args.paths, options, fmt, args, writer, meter)
+            _validate_pool(args.paths, options, spec, fmt, args, writer, meter)
         else:
             from jobfsm.inputs import validate_path
             from jobfsm.validation import Validator
 
-            validator = Validator(options)
+            validator = Validator(options, spec)
             for path in args.paths:
                 _, problems = validate_path(path, validator, fmt=fmt, job_key=args.job_key, emit=writer.job,
                                             meter=meter)
@@ -212,7 +245,7 @@ def _validate(args: argparse.Namespace) -> int:
     return EXIT_INPUT if t.input_errors else EXIT_OK if t.ok else EXIT_VIOLATIONS
 
 
-def _validate_pool(paths: list[str], options: Options, fmt: Format | None, args: argparse.Namespace,
+def _validate_pool(paths: list[str], options: Options, spec: Spec, fmt: Format | None, args: argparse.Namespace,
                    writer: Writer, meter: Meter | None) -> None:
     """Validate files in ``args.jobs`` processes; each writes its part to a temporary file, pasted in
     the order the files were given (standard input is read here, in turn)."""
@@ -223,13 +256,13 @@ def _validate_pool(paths: list[str], options: Options, fmt: Format | None, args:
 
     with tempfile.TemporaryDirectory(prefix="jobfsm-") as tmp, ProcessPoolExecutor(args.jobs) as pool:
         futures = [None if path == "-" else
-                   pool.submit(validate_part, path, os.path.join(tmp, f"{i}.part"), options, fmt, args.job_key,
-                               args.format, args.quiet)
+                   pool.submit(validate_part, path, os.path.join(tmp, f"{i}.part"), options, spec, fmt,
+                               args.job_key, args.format, args.quiet)
                    for i, path in enumerate(paths)]
         for i, (path, future) in enumerate(zip(paths, futures, strict=True)):
             part = os.path.join(tmp, f"{i}.part")
-            tally, problems = (validate_part(path, part, options, fmt, args.job_key, args.format, args.quiet)
-                               if future is None else future.result())
+            tally, problems = (validate_part(path, part, options, spec, fmt, args.job_key, args.format,
+                                             args.quiet) if future is None else future.result())
             with open(part, encoding="utf-8") as f:
                 writer.paste(f, tally, problems)
             os.remove(part)
@@ -267,7 +300,7 @@ class _Out:
 def _check(args: argparse.Namespace) -> int:
     from jobfsm.validation import Validator
 
-    report = Validator(_options(args)).validate(args.statuses, source="<arguments>")
+    report = Validator(_options(args), _lifecycle(args)).validate(args.statuses, source="<arguments>")
     return _emit(report, args)
 
 
@@ -283,19 +316,27 @@ def _emit(report: Report, args: argparse.Namespace) -> int:
 
 
 def _spec(args: argparse.Namespace) -> int:
-    spec = LIFECYCLE
+    from jobfsm.specfile import to_json, to_toml
+
+    if args.check or args.diff:
+        if args.check and args.diff:
+            raise OptionsError("--check and --diff: give one of them")
+        if args.spec:
+            raise OptionsError(f"--spec goes with printing a lifecycle; {'--check' if args.check else '--diff'} "
+                               "names its own files")
+        if args.format == "toml":
+            raise OptionsError("--format toml prints a lifecycle; --check and --diff report in text or json")
+        if args.check:
+            return _spec_check(args.check, args.format)
+        return _spec_diff(args.diff[0], args.diff[1], args.format)
+    spec = _lifecycle(args)
     if args.format == "json":
-        _write(json.dumps({
-            "schema": "jobfsm.spec/1",
-            "name": spec.name,
-            "statuses": [{"name": s.name, "kind": s.kind, "outcome": s.outcome, "meaning": s.meaning}
-                         for s in spec.statuses],
-            "edges": [{"from": e.source, "event": e.event, "to": e.dest, "reason": e.reason} for e in spec.edges],
-            "aliases": [{"name": a.name, "target": a.target, "note": a.note} for a in spec.aliases],
-            "notes": list(spec.notes),
-        }, indent=1))
+        _write(json.dumps(to_json(spec), indent=1, ensure_ascii=False))
         return EXIT_OK
-    width = max(len(s.name) for s in spec.statuses)
+    if args.format == "toml":
+        _write(to_toml(spec).rstrip("\n"))
+        return EXIT_OK
+    width = max(len(n) for n in (*spec.names, *(a.name for a in spec.aliases)))
     lines = [f"lifecycle {spec.name}", "", "statuses:"]
     for s in spec.statuses:
         kind = f"{s.kind} ({s.outcome})" if s.outcome else s.kind
@@ -309,6 +350,53 @@ def _spec(args: argparse.Namespace) -> int:
     lines += ["", "notes:"] + [f"  - {n}" for n in spec.notes]
     _write("\n".join(lines))
     return EXIT_OK
+
+
+def _spec_check(paths: list[str], fmt: str) -> int:
+    """Lint spec files: every problem, one line each; exit 2 if one cannot be read, else 1 on problems."""
+    from jobfsm.report import plural
+    from jobfsm.specfile import check_spec
+
+    results = []
+    code = EXIT_OK
+    for path in paths:
+        try:
+            spec, problems = check_spec(path)
+        except SpecFileError as exc:
+            results.append({"file": path, "ok": False, "readable": False, "problems": [
+                {"line": None, "entry": None, "message": str(exc)}]})
+            if fmt == "text":
+                print(f"jobfsm: error: {exc}", file=sys.stderr)
+            code = EXIT_INPUT
+            continue
+        if problems and code == EXIT_OK:
+            code = EXIT_VIOLATIONS
+        results.append({"file": path, "ok": not problems, "readable": True, "problems": [
+            {"line": p.line, "entry": p.entry, "message": p.message} for p in problems]})
+        if fmt == "text":
+            lines = [str(p) for p in problems]
+            if spec is None:
+                lines.append(f"{path}: {plural(len(problems), 'problem')}")
+            else:
+                lines.append(f"{path}: ok ({spec.name}: {plural(len(spec.statuses), 'status', 'statuses')}, "
+                             f"{plural(len(spec.edges), 'edge')}, {plural(len(spec.aliases), 'alias', 'aliases')})")
+            _write("\n".join(lines))
+    if fmt == "json":
+        _write(json.dumps({"schema": "jobfsm.speccheck/1", "ok": code == EXIT_OK, "files": results}, indent=1,
+                          ensure_ascii=False))
+    return code
+
+
+def _spec_diff(old: str, new: str, fmt: str) -> int:
+    from jobfsm.specdiff import diff
+    from jobfsm.specfile import read_spec
+
+    changes = diff(read_spec(old), read_spec(new))
+    if fmt == "json":
+        _write(json.dumps({**changes.to_dict(), "old_file": old, "new_file": new}, indent=1, ensure_ascii=False))
+    else:
+        _write(changes.text(old, new))
+    return EXIT_OK if changes.identical else EXIT_VIOLATIONS
 
 
 def _rules(args: argparse.Namespace) -> int:
@@ -330,20 +418,21 @@ def _render(args: argparse.Namespace) -> int:
     from jobfsm.render import render_image, to_dot, to_mermaid
 
     _render_options(args)
+    spec = _lifecycle(args)
     if args.check is not None or args.update is not None:
         folder = args.check if args.check is not None else args.update
         if not folder:
             raise OptionsError("--check and --update need a directory")
         if args.update:
             try:
-                written = update_diagrams(folder, LIFECYCLE, args.backend)
+                written = update_diagrams(folder, spec, args.backend)
             except OSError as exc:
                 raise OptionsError(f"cannot write the diagrams to {folder}: {exc.strerror or exc}") from None
             for path in written:
                 print(f"wrote {path}", file=sys.stderr)
         elif not os.path.isdir(folder):
             raise OptionsError(f"--check {folder}: not a directory")
-        drifted = check_diagrams(folder, LIFECYCLE)
+        drifted = check_diagrams(folder, spec)
         for line in drifted:
             _write(f"drifted: {line}")
         if not drifted:
@@ -355,11 +444,11 @@ def _render(args: argparse.Namespace) -> int:
         from jobfsm.overlay import overlay_from_file
         from jobfsm.validation import Options, Validator
 
-        validator = Validator(Options(args.mode))
+        validator = Validator(Options(args.mode), spec)
         input_format = None if args.input_format == "auto" else args.input_format
         overlay = overlay_from_file(args.trace, validator, fmt=input_format, job_key=args.job_key, job=args.job)
     make = to_mermaid if fmt == "mermaid" else to_dot
-    text = make(LIFECYCLE, direction=args.direction, title=args.title, overlay=overlay)
+    text = make(spec, direction=args.direction, title=args.title, overlay=overlay)
     data = text.encode() if fmt in ("dot", "mermaid") else render_image(text, fmt, args.backend)
     if args.output and args.output != "-":
         _save(args.output, data)
@@ -404,7 +493,7 @@ def _render_format(fmt: str | None, output: str | None) -> str:
 def _docs(args: argparse.Namespace) -> int:
     from jobfsm.docs import markdown
 
-    page = markdown(LIFECYCLE, svg=args.svg or None)
+    page = markdown(_lifecycle(args), svg=args.svg or None)
     if args.output and args.output != "-":
         _save(args.output, page.encode())
     else:

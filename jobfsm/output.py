@@ -16,6 +16,7 @@ from jobfsm.report import SCHEMA, InputProblem, JobReport, job_lines, summary_li
 
 if TYPE_CHECKING:
     from jobfsm.inputs import Format
+    from jobfsm.spec import Spec
     from jobfsm.validation import Options
 
 
@@ -137,14 +138,14 @@ class Writer:
         self.out.flush()
 
 
-def validate_part(path: str, out_path: str, options: Options, fmt: Format | None, job_key: str | None,
-                  out_format: str, quiet: bool) -> tuple[Tally, list[InputProblem]]:
+def validate_part(path: str, out_path: str, options: Options, spec: Spec, fmt: Format | None,
+                  job_key: str | None, out_format: str, quiet: bool) -> tuple[Tally, list[InputProblem]]:
     """One file's share of a report, written to ``out_path`` (run in a worker process)."""
     from jobfsm.inputs import validate_path
     from jobfsm.validation import Validator
 
     with open(out_path, "w", encoding="utf-8") as out:
         writer = Writer(out, out_format, options.mode, options.fail_on, quiet=quiet, part=True)
-        _, problems = validate_path(path, Validator(options), fmt=fmt, job_key=job_key, emit=writer.job)
+        _, problems = validate_path(path, Validator(options, spec), fmt=fmt, job_key=job_key, emit=writer.job)
         writer.source_problems(problems)
     return writer.tally, problems

@@ -10,6 +10,7 @@ import sys
 
 import pytest
 
+from jobfsm import LIFECYCLE
 from jobfsm.cli import main
 from jobfsm.inputs import validate_path
 from jobfsm.output import Tally, Writer, validate_part
@@ -87,7 +88,7 @@ def test_parts_pasted_in_order_make_the_same_report(inputs, tmp_path, fmt):
     writer = Writer(out, fmt, "sampled", "error")
     for i, path in enumerate(inputs):
         part = tmp_path / f"{i}.part"
-        tally, problems = validate_part(path, str(part), Options(), None, None, fmt, False)
+        tally, problems = validate_part(path, str(part), Options(), LIFECYCLE, None, None, fmt, False)
         with part.open() as f:
             writer.paste(f, tally, problems)
     writer.close()
