@@ -19,6 +19,7 @@ from jobfsm.readers import (
     BOM,
     CHUNK,
     Block,
+    Lines,
     Record,
     poll_type,
     read_json,
@@ -59,7 +60,7 @@ def validate_path(path: str, validator: Validator, *, fmt: Format | None = None,
             head, stream = sniff(stream)
             fmt = detect_format(path, head)
         if fmt == "jsonl":
-            return check_records(read_jsonl(stream, key), validator, name, key, explicit=job_key is not None,
+            return check_records(read_jsonl(stream), validator, name, key, explicit=job_key is not None,
                                  check_type=check_type, emit=emit)
         data = stream.read()
     except OSError as exc:
@@ -212,7 +213,7 @@ def detect_format(path: str, head: bytes) -> Format:
     return "jsonl"
 
 
-def check_records(records: Iterable[Record | Block], validator: Validator, source: str, job_key: str,
+def check_records(records: Iterable[Record | Block | Lines], validator: Validator, source: str, job_key: str,
                   line_of: Callable[[int], int] | None = None, *, explicit: bool = False,
                   check_type: type[JobCheck] = JobCheck,
                   emit: Callable[[JobReport], None] | None = None) -> tuple[list[JobReport], list[InputProblem]]:
@@ -229,7 +230,7 @@ def check_records(records: Iterable[Record | Block], validator: Validator, sourc
         def locate(pos: int) -> str:
             return f"{source}:{line_of(pos)}"
     reports: list[JobReport] = []
-    stream = LogStream(validator, source, locate, emit or reports.append, check_type=check_type)
+    stream = LogStream(validator, source, locate, emit or reports.append, check_type=check_type, job_key=job_key)
     with _collector_paused():
         _feed(records, stream, poll_type(job_key), job_key)
         stream.close()
@@ -246,10 +247,12 @@ def check_records(records: Iterable[Record | Block], validator: Validator, sourc
     return reports, problems
 
 
-def _feed(records: Iterable[Record | Block], stream: LogStream, poll: type, job_key: str) -> None:
+def _feed(records: Iterable[Record | Block | Lines], stream: LogStream, poll: type, job_key: str) -> None:
     part: Any
     for part in records:
-        if part.__class__ is Block:
+        if part.__class__ is Lines:
+            stream.lines(part.data, part.start)
+        elif part.__class__ is Block:
             stream.polls(part.polls, part.start)
         elif part[1].__class__ is poll:
             stream.polls([part[1]], part[0])

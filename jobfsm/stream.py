@@ -16,14 +16,25 @@ import itertools
 from collections.abc import Callable
 from typing import Any
 
+from jobfsm.readers import Block, LineDecoder
 from jobfsm.report import InputProblem, JobReport
 from jobfsm.validation import JobCheck, Validator
+
+try:
+    from jobfsm import _speedups
+except ImportError:  # built without a compiler: the Python loops below do the same work
+    _speedups = None  # type: ignore[assignment]
+
+ACCELERATED = _speedups is not None
+"""Whether the light loop and the eviction run in C (the optional ``jobfsm._speedups``, which reads and
+writes this class's attributes by name)."""
 
 WINDOW = 16_384
 """Ended jobs kept for late polls; a job polled again after this many other jobs ended counts as new."""
 
 # the slots of a light job state
 _LAST, _PROGRESS, _RESOURCE, _OPERATION, _REFERENCED, _DONE, _POLLS, _POS, _SEQ, _CHECK, _KEY = range(11)
+_State = Any  # a job's light state: a list of those slots, or the accelerator's State that reads like one
 _HANDED_OVER: Any = object()  # _LAST of a job its JobCheck keeps: equal to no status, so no move is light
 
 
@@ -32,29 +43,61 @@ class LogStream:
 
     def __init__(self, validator: Validator, source: str, locate: Callable[[int], str],
                  emit: Callable[[JobReport], None], *, check_type: type[JobCheck] = JobCheck,
-                 window: int = WINDOW) -> None:
+                 window: int = WINDOW, job_key: str = "job", accelerated: bool = ACCELERATED) -> None:
         self._v, self._source, self._locate, self._emit = validator, source, locate, emit
+        if accelerated and _speedups is None:
+            raise RuntimeError("jobfsm._speedups is not built")
+        self._c = accelerated
+        self._job_key = job_key
+        self._decoder = LineDecoder(job_key)
         self._new = check_type
         self._light = check_type is JobCheck  # a subclass watches every poll: give it every poll
         self._window = window
-        self._moves: dict[Any, dict[str, bool]] = {**validator.moves, _HANDED_OVER: {}}
-        self.open: dict[Any, list[Any]] = {}
-        self.ended: dict[Any, list[Any]] = {}
+        exact = validator.exact  # the moves name the spec's own strings: the C loop knows them by identity
+        self._moves: dict[Any, dict[str, bool]] = {
+            **{k: {exact[n]: r for n, r in v.items()} for k, v in validator.moves.items()}, _HANDED_OVER: {}}
+        self._success, self._terminal, self._exact = validator.tables.success, validator.tables.terminal, exact
+        self.open: dict[Any, _State] = {}
+        self.ended: dict[Any, _State] = {}
         self._held: dict[int, JobReport] = {}
         self._next = self._seq = 0
         self.problems: list[InputProblem] = []
         self.keyed = False
         self.unkeyed_polls = 0
 
-    def polls(self, polls: list[Any], start: int) -> None:
+    def lines(self, data: bytes, start: int) -> None:
+        """Whole lines of JSON Lines (``readers.Lines``), the first numbered ``start``."""
+        if self._c and self._light:
+            _speedups.lines(self, data, start - 1)
+            return
+        for part in self._decoder.block(data, start):
+            if part.__class__ is Block:
+                self.polls(part.polls, part.start)
+            else:
+                self._route(*part)
+
+    def _line(self, pos: int, line: bytes) -> None:
+        """One line the C scanner leaves to the decoder."""
+        self._route(pos, self._decoder.line(line))
+
+    def _route(self, pos: int, rec: Any) -> None:
+        if rec.__class__ is self._decoder.poll:
+            self.polls([rec], pos)
+        else:
+            self.record(pos, rec, self._job_key)
+
+    def polls(self, polls: _State, start: int) -> None:
         """Typed polls (``readers.poll_type``) at consecutive positions from ``start``: the hot loop."""
         if not self._light:
             for pos, rec in enumerate(polls, start):
                 self._full(self.open.get(rec.job) or self._find(rec.job), pos, rec)
             return
+        if self._c:
+            _speedups.light_polls(self, polls, start)
+            return
         opened, ended = self.open, self.ended
         get, get_ended = opened.get, ended.get
-        moves, success, terminal = self._moves, self._v.tables.success, self._v.tables.terminal
+        moves, success, terminal = self._moves, self._success, self._terminal
         exact = self._v.exact
         seq, limit = self._seq, 2 * self._window
         LAST, PROGRESS, RESOURCE, OPERATION, REFERENCED, DONE, POLLS, POS = range(8)  # locals: fast to load
@@ -134,6 +177,9 @@ class LogStream:
 
     def close(self) -> None:
         """End of input: finish every job left and release every report."""
+        if self._c:
+            _speedups.close(self)
+            return
         for table in (self.ended, self.open):
             for s in table.values():
                 self._finish(s)
@@ -144,16 +190,17 @@ class LogStream:
         """Jobs seen so far."""
         return self._seq
 
-    def _find(self, job: Any) -> list[Any]:
+    def _find(self, job: Any) -> _State:
         s = self.ended.get(job)
         if s is None:
-            s = self.open[job] = [None, None, None, None, False, False, 0, 0, self._seq, None, job]
+            s = self.open[job] = (_speedups.State(job, self._seq) if self._c else
+                                  [None, None, None, None, False, False, 0, 0, self._seq, None, job])
             self._seq += 1
             if not self._light:
                 self._hand_over(s)
         return s
 
-    def _hand_over(self, s: list[Any]) -> JobCheck:
+    def _hand_over(self, s: _State) -> JobCheck:
         check = self._new(self._v, self._source, s[_KEY], self._locate)
         if s[_POLLS]:
             check.restore(s[_LAST], s[_PROGRESS], s[_RESOURCE], s[_OPERATION], s[_REFERENCED], s[_DONE], s[_POLLS],
@@ -161,10 +208,15 @@ class LogStream:
         s[_CHECK], s[_LAST] = check, _HANDED_OVER
         return check
 
-    def _full(self, s: list[Any], pos: int, rec: Any) -> None:
+    def _full(self, s: _State, pos: int, rec: Any) -> None:
+        self._full_fields(s, pos, rec.status, rec.percentageComplete, rec.resourceId, rec.resourceLocation,
+                          rec.operation)
+
+    def _full_fields(self, s: _State, pos: int, status: str, progress: float | None, resource_id: str | None,
+                     resource_location: str | None, operation: str | None) -> None:
         check = s[_CHECK] or self._hand_over(s)
         ended = check.ended
-        check.poll(rec.status, rec.percentageComplete, rec.resourceId, rec.resourceLocation, rec.operation, pos)
+        check.poll(status, progress, resource_id, resource_location, operation, pos)
         if not ended and check.ended and s[_KEY] in self.open:
             self._end(s[_KEY])
 
@@ -175,16 +227,22 @@ class LogStream:
 
     def _evict(self) -> None:
         """Finish the older half of the ended jobs, keeping the ``window`` that ended last."""
+        if self._c:
+            _speedups.evict(self)
+            return
         ended = self.ended
         for job in list(itertools.islice(ended, len(ended) - self._window)):
             self._finish(ended.pop(job))
 
-    def _finish(self, s: list[Any]) -> None:
+    def _report(self, s: _State) -> JobReport:
+        """The report on a finished job."""
         check = s[_CHECK]
-        if check is None and s[_LAST] in self._v.tables.terminal:
-            report = JobReport(self._source, s[_KEY], True, s[_LAST], s[_POLLS], ())  # nothing to report
-        else:
-            report = (check or self._hand_over(s)).finish()
+        if check is None and s[_LAST] in self._terminal:
+            return JobReport(self._source, s[_KEY], True, s[_LAST], s[_POLLS], ())  # nothing to report
+        return (check or self._hand_over(s)).finish()
+
+    def _finish(self, s: _State) -> None:
+        report = self._report(s)
         if report.job is None:
             self.unkeyed_polls += report.polls
         else:

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from jobfsm import LIFECYCLE, Options, Validator
 from jobfsm.readers import poll_type
 from jobfsm.report import JobReport
-from jobfsm.stream import LogStream
+from jobfsm.stream import ACCELERATED, LogStream
 from jobfsm.validation import JobCheck
 
 Poll: Any = poll_type("job")
@@ -23,6 +23,17 @@ class Watched(JobCheck):
     """A JobCheck subclass: the streamer then hands every poll to the full check."""
 
     __slots__ = ()
+
+
+LOOPS = [pytest.param(False, id="python"), pytest.param(True, id="c", marks=pytest.mark.skipif(
+    not ACCELERATED, reason="the C accelerator is not built"))]
+
+
+@pytest.fixture(params=LOOPS, autouse=True)
+def accelerated(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> bool:
+    """Every test here runs on the Python light loop and, when built, on the C one."""
+    monkeypatch.setitem(LogStream.__init__.__kwdefaults__, "accelerated", request.param)
+    return bool(request.param)
 
 
 def run(polls: list[Any], *, full: bool = False, window: int = 4, options: Options | None = None,
