@@ -25,7 +25,7 @@ def test_readme_opens_with_the_two_commands() -> None:
     assert len(lines) == 2
     assert "pip install '.[render]'" in lines[0]
     assert "jobfsm validate examples/" in lines[0]
-    assert "pip install '.[test]'" in lines[1]
+    assert "pip install -e '.[test]'" in lines[1]
     assert lines[1].endswith("python -m pytest")
     assert "README.md" in (ROOT / ".ci" / "run").read_text()  # CI runs that very line
 
