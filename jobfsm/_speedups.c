@@ -845,15 +845,21 @@ light_polls(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
 #define KEY_CACHED 64
 static PyObject *key_cache[KEY_SLOTS];
 
+static inline size_t
+key_slot(const char *p, Py_ssize_t n)
+{
+    uint64_t h = 14695981039346656037ULL; /* FNV-1a */
+    for (Py_ssize_t i = 0; i < n; i++)
+        h = (h ^ (unsigned char)p[i]) * 1099511628211ULL;
+    return (size_t)((h ^ (h >> 32)) & (KEY_SLOTS - 1));
+}
+
 static PyObject *
 job_key_object(const char *p, Py_ssize_t n)
 {
     if (n > KEY_CACHED)
         return PyUnicode_DecodeASCII(p, n, NULL);
-    uint64_t h = 14695981039346656037ULL; /* FNV-1a */
-    for (Py_ssize_t i = 0; i < n; i++)
-        h = (h ^ (unsigned char)p[i]) * 1099511628211ULL;
-    PyObject **slot = &key_cache[(h ^ (h >> 32)) & (KEY_SLOTS - 1)];
+    PyObject **slot = &key_cache[key_slot(p, n)];
     PyObject *k = *slot;
     if (k != NULL && PyUnicode_GET_LENGTH(k) == n && memcmp(PyUnicode_1BYTE_DATA(k), p, (size_t)n) == 0)
         return Py_NewRef(k);
@@ -1208,6 +1214,95 @@ full_fields(Stream *st, State *s, Py_ssize_t at, Poll *poll)
     return r;
 }
 
+/* A line that is not blank, scanned ahead of its turn */
+typedef struct {
+    const char *line, *eol;
+    Py_ssize_t lineno;
+    int r; /* 0: scanned, -1: for the general way */
+    Value v[KEYS];
+    double p;
+    int has_p;
+} Scanned;
+
+#if defined(__GNUC__) || defined(__clang__)
+#define PREFETCH(p) __builtin_prefetch(p)
+#else
+#define PREFETCH(p) ((void)(p))
+#endif
+
+/* The next line of data[*c:end] that is not blank, scanned; 0 at the end. Its job key's string is
+ * fetched into the cache while the line before is judged (the key cache and the job tables are
+ * spread over memory: waiting for them is most of what a poll costs). */
+static int
+next_line(const char **c, const char *end, Py_ssize_t *lineno, const char *key, Py_ssize_t key_len, Scanned *out)
+{
+    while (*c < end) {
+        const char *line = *c, *eol = memchr(line, '\n', (size_t)(end - line));
+        if (eol == NULL)
+            eol = end;
+        *c = eol < end ? eol + 1 : end;
+        ++*lineno;
+        if (blank(line, eol))
+            continue;
+        out->line = line;
+        out->eol = eol;
+        out->lineno = *lineno;
+        out->has_p = 0;
+        out->p = 0.0;
+        out->r = scan_line(line, eol, key, key_len, out->v);
+        if (out->r == 0 && out->v[K_PROGRESS].kind == V_NUMBER) {
+            out->r = progress_of(&out->v[K_PROGRESS], &out->p);
+            out->has_p = 1;
+        }
+        if (out->r == 0 && out->v[K_JOB].kind == V_STRING && out->v[K_JOB].len <= KEY_CACHED) {
+            PyObject *k = key_cache[key_slot(out->v[K_JOB].ptr, out->v[K_JOB].len)];
+            if (k != NULL) {
+                PREFETCH(k);
+                PREFETCH((char *)k + 64);
+            }
+        }
+        return 1;
+    }
+    return 0;
+}
+
+/* Judge one scanned line; 0 or -1 */
+static int
+take_line(Stream *st, Scanned *l)
+{
+    int r;
+    if (l->r < 0) { /* the general way: LogStream._line decodes and routes the line as before */
+        PyObject *a[2] = {PyLong_FromSsize_t(l->lineno), PyBytes_FromStringAndSize(l->line, l->eol - l->line)};
+        r = a[0] != NULL && a[1] != NULL ? call_back(st, st->o[A_LINE], a, 2) : -1;
+        Py_XDECREF(a[0]);
+        Py_XDECREF(a[1]);
+        return r;
+    }
+    Poll poll;
+    poll.has_p = l->has_p;
+    poll.p = l->p;
+    text_span(&poll.status, &l->v[K_STATUS]);
+    text_span(&poll.rid, &l->v[K_RESOURCE_ID]);
+    text_span(&poll.rloc, &l->v[K_RESOURCE_LOCATION]);
+    text_span(&poll.op, &l->v[K_OPERATION]);
+    PyObject *job = l->v[K_JOB].kind == V_STRING ? job_key_object(l->v[K_JOB].ptr, l->v[K_JOB].len)
+                                                 : Py_NewRef(Py_None);
+    if (job == NULL)
+        return -1;
+    State *s = state_of(st, job);
+    if (s == NULL) {
+        Py_DECREF(job);
+        return -1;
+    }
+    Py_INCREF(s);
+    r = light_step(st, s, job, &poll, l->lineno);
+    if (r == 1)
+        r = full_fields(st, s, l->lineno, &poll);
+    Py_DECREF(s);
+    Py_DECREF(job);
+    return r;
+}
+
 PyDoc_STRVAR(lines_doc, "lines(stream, data, lineno) -> lineno\n\n"
 "JSON Lines: every complete line of data (bytes ending in a line end), numbered from lineno + 1;\n"
 "lines it cannot judge go to stream._line(number, line). Returns the number of the last line.");
@@ -1231,61 +1326,18 @@ lines(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
         return stream_done(&st, NULL);
     PyObject *data = Py_NewRef(args[1]);
     const char *c = PyBytes_AS_STRING(data), *end = c + PyBytes_GET_SIZE(data);
-    while (c < end) {
-        const char *eol = memchr(c, '\n', (size_t)(end - c));
-        if (eol == NULL)
-            eol = end;
-        const char *line = c;
-        c = eol + 1;
-        lineno++;
-        if (blank(line, eol))
-            continue;
-        Value v[KEYS];
-        Poll poll;
-        int r = scan_line(line, eol, key, key_len, v);
-        if (r == 0 && v[K_PROGRESS].kind == V_NUMBER) {
-            r = progress_of(&v[K_PROGRESS], &poll.p);
-            poll.has_p = 1;
-        } else {
-            poll.has_p = 0;
-            poll.p = 0.0;
+    Scanned ring[2];
+    int cur = 0, more = next_line(&c, end, &lineno, key, key_len, &ring[0]);
+    while (more) {
+        more = next_line(&c, end, &lineno, key, key_len, &ring[!cur]);
+        if (take_line(&st, &ring[cur]) < 0) {
+            Py_DECREF(data);
+            return stream_done(&st, NULL);
         }
-        if (r < 0) { /* the general way: LogStream._line decodes and routes the line as before */
-            PyObject *a[2] = {PyLong_FromSsize_t(lineno), PyBytes_FromStringAndSize(line, eol - line)};
-            r = a[0] != NULL && a[1] != NULL ? call_back(&st, st.o[A_LINE], a, 2) : -1;
-            Py_XDECREF(a[0]);
-            Py_XDECREF(a[1]);
-            if (r < 0)
-                goto error;
-            continue;
-        }
-        poll.progress = NULL;
-        text_span(&poll.status, &v[K_STATUS]);
-        text_span(&poll.rid, &v[K_RESOURCE_ID]);
-        text_span(&poll.rloc, &v[K_RESOURCE_LOCATION]);
-        text_span(&poll.op, &v[K_OPERATION]);
-        PyObject *job = v[K_JOB].kind == V_STRING ? job_key_object(v[K_JOB].ptr, v[K_JOB].len) : Py_NewRef(Py_None);
-        if (job == NULL)
-            goto error;
-        State *s = state_of(&st, job);
-        if (s == NULL) {
-            Py_DECREF(job);
-            goto error;
-        }
-        Py_INCREF(s);
-        r = light_step(&st, s, job, &poll, lineno);
-        if (r == 1)
-            r = full_fields(&st, s, lineno, &poll);
-        Py_DECREF(s);
-        Py_DECREF(job);
-        if (r < 0)
-            goto error;
+        cur = !cur;
     }
     Py_DECREF(data);
     return stream_done(&st, PyLong_FromSsize_t(lineno));
-error:
-    Py_DECREF(data);
-    return stream_done(&st, NULL);
 }
 
 PyDoc_STRVAR(evict_doc, "evict(stream)\n\nLogStream._evict: finish the older ended jobs.");

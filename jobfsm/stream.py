@@ -13,6 +13,7 @@ it. The light loop accepts exactly what ``JobCheck.poll``'s short cut accepts, p
 from __future__ import annotations
 
 import itertools
+import os
 from collections.abc import Callable
 from typing import Any
 
@@ -25,9 +26,9 @@ try:
 except ImportError:  # built without a compiler: the Python loops below do the same work
     _speedups = None  # type: ignore[assignment]
 
-ACCELERATED = _speedups is not None
+ACCELERATED = _speedups is not None and not os.environ.get("JOBFSM_PURE")
 """Whether the light loop and the eviction run in C (the optional ``jobfsm._speedups``, which reads and
-writes this class's attributes by name)."""
+writes this class's attributes by name); ``JOBFSM_PURE=1`` in the environment keeps them in Python."""
 
 WINDOW = 16_384
 """Ended jobs kept for late polls; a job polled again after this many other jobs ended counts as new."""

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+from pathlib import Path
 from typing import Any
 
 import msgspec
@@ -125,3 +129,45 @@ def test_typed_poll_struct_is_the_readers():
     (rec,) = msgspec.json.Decoder(Poll).decode_lines(b'{"job":"x","status":"completed","resourceId":"r"}\n')
     (report,) = run([rec])
     assert (report.job, report.ok, report.final) == ("x", True, "completed")
+
+
+def _write_log(path: Path, polls: int) -> None:
+    """Interleaved jobs, 200 open at a time, each queued, running, then completed: short jobs, so that
+    keeping the ended ones would show as much as keeping the log."""
+    with path.open("w") as out:
+        serial, open_jobs = 0, []
+        for i in range(polls):
+            if len(open_jobs) < 200:
+                serial += 1
+                open_jobs.append([f"job-{serial:08d}", 0])
+            job = open_jobs[i % len(open_jobs)]
+            step = job[1]
+            job[1] += 1
+            if step == 0:
+                out.write(f'{{"job":"{job[0]}","status":"notStarted"}}\n')
+            elif step < 2:
+                out.write(f'{{"job":"{job[0]}","status":"inProgress","percentageComplete":{step * 10}}}\n')
+            else:
+                out.write(f'{{"job":"{job[0]}","status":"completed","percentageComplete":100,"resourceId":"r"}}\n')
+                open_jobs.remove(job)
+
+
+def _peak_mb(path: Path, env: dict[str, str]) -> float:
+    """Peak resident memory of ``jobfsm validate --quiet`` on ``path``, in a process of its own."""
+    proc = subprocess.Popen([sys.executable, "-m", "jobfsm", "validate", "--quiet", str(path)],
+                            stdout=subprocess.PIPE, env=env)
+    out = proc.stdout.read() if proc.stdout else b""
+    _, status, usage = os.wait4(proc.pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0, out
+    assert out.decode().startswith("ok: ")
+    return usage.ru_maxrss / 1024
+
+
+def test_memory_stays_flat_as_the_log_grows_tenfold(accelerated: bool, tmp_path: Path) -> None:
+    """Streaming: a log ten times longer (24 MB more) costs the command no more than a few MB of memory."""
+    small, large = tmp_path / "small.jsonl", tmp_path / "large.jsonl"
+    _write_log(small, 40_000)
+    _write_log(large, 400_000)
+    assert large.stat().st_size - small.stat().st_size > 24e6  # what holding the log would cost, at least
+    env = {k: v for k, v in os.environ.items() if k != "JOBFSM_PURE"} | ({} if accelerated else {"JOBFSM_PURE": "1"})
+    assert _peak_mb(large, env) - _peak_mb(small, env) < 5
