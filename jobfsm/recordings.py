@@ -135,14 +135,42 @@ def check_exchanges(exchanges: list[Exchange], validator: Validator, source: str
         return f"{source}:{unit} {pos}"
 
     monitors = _monitors(exchanges)
+    named = _named_monitors(exchanges)
     checks: dict[str, JobCheck] = {}
     for ex in exchanges:
-        if ex.method == "GET" and ex.url in monitors:
-            check = checks.get(ex.url)
+        url = _monitor_of(ex.url, named) if ex.method == "GET" else None
+        if url is None and ex.method == "GET" and ex.url in monitors:
+            url = ex.url
+        if url is not None:
+            check = checks.get(url)
             if check is None:
-                check = checks[ex.url] = check_type(validator, source, ex.url, locate)
+                check = checks[url] = check_type(validator, source, url, locate)
             _poll(check, ex)
     return [c.finish() for c in checks.values()]
+
+
+def _named_monitors(exchanges: list[Exchange]) -> set[str]:
+    """The monitor URLs that 202s named in their ``Location``."""
+    return {ex.headers["location"] for ex in exchanges if ex.code == 202 and "location" in ex.headers}
+
+
+def _monitor_of(url: str, named: set[str]) -> str | None:
+    """The named monitor that ``url`` polls: the monitor itself, or its URL with query parameters added
+    after its own (a client's cache-buster such as ``&_=1712345678``). Other URLs are judged by what
+    they answer."""
+    if url in named:
+        return url
+    head, sep, query = url.partition("?")
+    if not sep:
+        return None
+    if head in named:
+        return head
+    parts = query.split("&")[:64]
+    for n in range(len(parts) - 1, 0, -1):
+        base = f"{head}?{'&'.join(parts[:n])}"
+        if base in named:
+            return base
+    return None
 
 
 def _monitors(exchanges: list[Exchange]) -> set[str]:

@@ -231,3 +231,25 @@ def test_file_level_problems_name_the_file_only(tmp_path: Path) -> None:
     _, problems = validate_path(str(path), Validator())
     assert [(p.location, p.message) for p in problems] == [
         (str(path), "expected a HAR 1.2 file: an object with log.entries")]
+
+
+@pytest.mark.parametrize("monitor", [MONITOR, MONITOR + "?c=Y2FjaGU&v=2"], ids=["no-query", "with-query"])
+def test_cache_busters_poll_the_named_monitor(tmp_path: Path, monitor: str) -> None:
+    """Polls of the 202's Location with query parameters added (a cache-buster) are polls of that monitor."""
+    sep = "&" if "?" in monitor else "?"
+    found, problems, jobs = har(
+        tmp_path,
+        entry("POST", "https://graph.example/v1.0/drives/d/items/01SRC/copy", 202, headers={"Location": monitor}),
+        entry("GET", f"{monitor}{sep}_=1", 202, {"status": "notStarted"}),
+        entry("GET", f"{monitor}{sep}_=2", 202, {"status": "inProgress", "percentageComplete": 10.0}),
+        entry("GET", monitor, 303, headers={"Location": ITEM}),
+        entry("GET", ITEM, 200, {"id": "01NEW", "name": "copy.docx"}),
+    )
+    assert (found, problems, jobs) == ([], [], [(monitor, "completed", 3)])
+
+
+def test_unnamed_urls_with_other_queries_are_other_monitors(tmp_path: Path) -> None:
+    """Without a 202 naming the monitor, a URL is its own monitor: the query may be what tells operations apart."""
+    _, _, jobs = har(tmp_path, entry("GET", MONITOR + "?op=1", 200, {"status": "completed", "resourceId": "a"}),
+                     entry("GET", MONITOR + "?op=2", 200, {"status": "failed"}))
+    assert jobs == [(MONITOR + "?op=1", "completed", 1), (MONITOR + "?op=2", "failed", 1)]
