@@ -252,3 +252,13 @@ def test_huge_numbers_and_structures_are_reported_not_crashed() -> None:
     assert v.rule == "progress-out-of-range"
     assert v.message.startswith("percentageComplete 1000000000")
     assert len(v.message) < 120
+
+
+@pytest.mark.parametrize(("field", "rule"), [("resourceId", "resource-changed"), ("operation", "operation-changed")],
+                         ids=["resource", "operation"])
+def test_a_megabyte_value_that_changes_is_shortened_on_both_sides(field: str, rule: str) -> None:
+    """A 1 MB resourceId or operation that later changes is shown shortened, as before so after: one short line."""
+    big = "r" * (1 << 20)
+    report = validate([{"status": "inProgress", field: big}, {"status": "inProgress", field: "x"}, "failed"])
+    (v,) = report.violations
+    assert (v.rule, v.message) == (rule, f"{field} changed from '{'r' * 55}...' (1048576 characters) to 'x'")
