@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import itertools
 import json
+import os
+import subprocess
+import sys
 from importlib.resources import files
 from pathlib import Path
 
@@ -233,3 +236,28 @@ def test_any_input_is_a_spec_or_located_problems(data: bytes | str, fmt: str) ->
         assert (spec is None) == bool(found)
         assert all(p.message and "\n" not in str(p) for p in found)
     assert error.startswith(f"f.{fmt}") or not error
+
+
+def test_lone_surrogate_escapes_are_problems_at_their_lines() -> None:
+    """JSON's \\ud800 is no Unicode text: no trace can carry it and TOML cannot write it, so it is a problem."""
+    text = json.dumps({"name": "x\udc00", "notes": ["n\ud800"], "statuses": [
+        {"name": "a", "kind": "initial", "meaning": "m\ud800"}, {"name": "b\ud800", "kind": "terminal",
+                                                                 "outcome": "success"}],
+        "edges": [{"from": "a", "event": "go", "to": "b\ud800"}]}, indent=1)
+    surrogate = "holds a lone surrogate escape (no Unicode character)"
+    assert _problems(text, "json") == [
+        "f.json: no terminal status", f"f.json:2: 'name' 'x\\udc00' {surrogate}",
+        f"f.json:3: 'notes' 'n\\ud800' {surrogate}",
+        f"f.json:10: statuses[1].meaning: expected Unicode text, found 'm\\ud800', which {surrogate}",
+        f"f.json:13: statuses[2].name: expected Unicode text, found 'b\\ud800', which {surrogate}",
+        f"f.json:22: edges[1].to: expected Unicode text, found 'b\\ud800', which {surrogate}"]
+
+
+def test_a_fifo_without_writer_reads_as_empty_at_once(tmp_path: Path) -> None:
+    """A named pipe nobody writes to is read as an empty spec at once, not waited on for ever."""
+    fifo = tmp_path / "spec.toml"
+    os.mkfifo(fifo)
+    done = subprocess.run([sys.executable, "-m", "jobfsm", "spec", "--check", str(fifo)], capture_output=True,
+                          text=True, timeout=60)
+    assert (done.returncode, done.stdout, done.stderr) == (
+        1, f"{fifo}: the lifecycle's 'name' is missing\n{fifo}: no statuses\n{fifo}: 2 problems\n", "")
