@@ -44,6 +44,10 @@ BODY_LIMIT = 64 << 20
 def read_har(data: bytes, problems: list[InputProblem]) -> list[Exchange]:
     """The entries of a HAR 1.2 log, bodies decoded (base64, gzip, deflate)."""
     data = data.removeprefix(BOM)
+    if not data.strip():
+        problems.append(InputProblem(None, "", "expected a HAR 1.2 file: an object with log.entries, found an empty "
+                                               "file"))
+        return []
     try:
         doc = msgspec.json.decode(data)
     except (msgspec.DecodeError, RecursionError) as exc:

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from conftest import SHARED
 
 from jobfsm import Validator
 from jobfsm.inputs import validate_path
@@ -307,3 +308,22 @@ def test_recording_syntax_errors_are_located(tmp_path: Path, name: str, data: by
     path.write_bytes(data)
     _, problems = validate_path(str(path), Validator())
     assert [(p.location, p.message) for p in problems] == [(f"{path}:{line}", message)]
+
+
+@pytest.mark.parametrize("data", [b"", b"\xef\xbb\xbf \r\n"], ids=["empty", "bom-and-blanks"])
+def test_empty_har_says_it_is_empty(tmp_path: Path, data: bytes) -> None:
+    """An empty HAR is one problem at the file saying so, not 'Input data was truncated'."""
+    path = tmp_path / "t.har"
+    path.write_bytes(data)
+    _, problems = validate_path(str(path), Validator())
+    assert [(p.location, p.message) for p in problems] == [
+        (str(path), "expected a HAR 1.2 file: an object with log.entries, found an empty file")]
+
+
+def test_yaml_cassette_in_utf16_reads(tmp_path: Path) -> None:
+    """YAML may be UTF-16 (YAML 1.1 says so): a cassette saved so is read like its UTF-8 original."""
+    original = SHARED / "vcr-doc-flow.yaml"
+    wide = tmp_path / "wide.yaml"
+    wide.write_bytes(original.read_text().encode("utf-16"))
+    assert [j.to_dict() | {"source": None} for j in validate_path(str(wide), Validator())[0]] == [
+        j.to_dict() | {"source": None} for j in validate_path(str(original), Validator())[0]]
