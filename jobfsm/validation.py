@@ -409,7 +409,10 @@ class JobCheck:
             self._resource = rid
 
     def _bad_field(self, name: str, expected: str, value: Any, at: int) -> None:
-        found = _kind(value) if value is None else f"{_kind(value)} {shorten(value)}"
+        if value is None:
+            found = "null"
+        else:  # true and false as JSON spells them, like the kinds
+            found = f"{_kind(value)} {str(value).lower() if isinstance(value, bool) else shorten(value)}"
         self._emit("invalid-field", self.polls, at, None, f"field {name!r} must be {expected}, found {found}")
 
     def _emit(self, rule: str, index: int | None, at: int, to: str | None, message: str,

@@ -90,7 +90,7 @@ CASES: list[tuple[str, list[Any], dict[str, Any], list[tuple[Any, ...]]]] = [
         ("invalid-field", "error", 0, "[0]", None, None,
          "field 'statusDescription' must be a string, found object {}"),
         ("invalid-field", "error", 1, "[1]", None, None,
-         "field 'percentageComplete' must be a number, found boolean True")]),
+         "field 'percentageComplete' must be a number, found boolean true")]),
     ("progress-range", [{"status": "inProgress", "percentageComplete": 101}, {"status": "failed",
                                                                               "percentageComplete": -0.5}], {}, [
         ("progress-out-of-range", "error", 0, "[0]", None, None, "percentageComplete 101 is outside 0..100"),
