@@ -185,7 +185,8 @@ def _parse(text: str, file: str, fmt: str) -> Any:
         return json.loads(text) if fmt == "json" else tomllib.loads(text)
     except json.JSONDecodeError as exc:
         where = f"{file}:{exc.lineno}:{exc.colno}"
-        raise SpecFileError(file, (f"{where}: not valid JSON: {exc.msg}",), unreadable=True) from None
+        msg = exc.msg[:-3] + " here" if exc.msg.endswith(" at") else exc.msg  # "Unterminated string starting at"
+        raise SpecFileError(file, (f"{where}: not valid JSON: {msg}",), unreadable=True) from None
     except tomllib.TOMLDecodeError as exc:
         msg = str(exc)
         at = _TOML_AT.search(msg)
@@ -310,7 +311,8 @@ class _Reader:
 
 
 def _type(value: object) -> str:
-    names = {dict: "a table", list: "a list", str: "a string", bool: "a boolean", int: "a number", float: "a number"}
+    names = {dict: "a table", list: "a list", str: "a string", bool: "a boolean", int: "a number", float: "a number",
+             type(None): "null"}  # JSON's null; TOML has none
     return names.get(type(value), shorten(value))
 
 

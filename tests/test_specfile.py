@@ -134,7 +134,8 @@ def test_toml_problems_are_located(text: str, problems: list[str]) -> None:
      ["f.json:3: terminal status 'b': outcome None is not one of success, failure, cancel",
       "f.json:5: edge a -''-> b: event '' is not a non-empty string"]),
     ("[1, 2]", ["f.json: expected a table of schema, name, statuses, edges, aliases, notes at the top, found a list"]),
-], ids=["duplicate-keys", "missing-outcome-and-empty-event", "not-a-table"])
+    ("null", ["f.json: expected a table of schema, name, statuses, edges, aliases, notes at the top, found null"]),
+], ids=["duplicate-keys", "missing-outcome-and-empty-event", "not-a-table", "null"])
 def test_json_problems_are_located(text: str, problems: list[str]) -> None:
     """JSON spec files get the same checks, duplicate keys found too (JSON readers drop them silently)."""
     assert _problems(text, "json") == problems
@@ -160,12 +161,13 @@ def test_json_null_is_an_absent_key() -> None:
     ('{"name": "x",\n "statuses": [1,]}', "json", "f.json:2:17: not valid JSON: Expecting value"),
     ('{"name": "x"} trailing', "json", "f.json:1:15: not valid JSON: Extra data"),
     ("", "json", "f.json:1:1: not valid JSON: Expecting value"),
+    ('{"name": "x', "json", "f.json:1:10: not valid JSON: Unterminated string starting here"),
     (b'name = "a"\n\xff\n', "toml", "f.toml:2: not UTF-8 text (byte 0xff at offset 11)"),
     ('{"a":' * 100_000, "json", "f.json: nested too deeply to read as JSON"),
     ("a = " + "[" * 100_000, "toml", "f.toml: nested too deeply to read as TOML"),
     ("{}", "yaml", "f.yaml: unknown spec format 'yaml'; expected one of toml, json"),
 ], ids=["toml-syntax", "toml-duplicate-key", "toml-truncated", "json-syntax", "json-trailing", "json-empty",
-        "not-utf8", "json-too-deep", "toml-too-deep", "unknown-format"])
+        "json-unterminated-string", "not-utf8", "json-too-deep", "toml-too-deep", "unknown-format"])
 def test_unreadable_spec_text(data: bytes | str, fmt: str, message: str) -> None:
     """Text that is no TOML or JSON at all is one located error, marked unreadable."""
     assert _unreadable(data, fmt) == message
