@@ -57,7 +57,10 @@ def problems(statuses: Sequence[Status], edges: Sequence[Edge], aliases: Sequenc
         if s.kind not in KINDS:
             out.append(Problem(f"status {s.name!r}: kind {s.kind!r} is not one of {', '.join(KINDS)}",
                                at("statuses", i, "kind")))
-        if s.kind == "terminal" and s.outcome not in OUTCOMES:
+        if s.kind == "terminal" and s.outcome is None:
+            out.append(Problem(f"terminal status {s.name!r} has no outcome; expected one of {', '.join(OUTCOMES)}",
+                               at("statuses", i, "outcome")))
+        elif s.kind == "terminal" and s.outcome not in OUTCOMES:
             out.append(Problem(f"terminal status {s.name!r}: outcome {s.outcome!r} is not one of "
                                f"{', '.join(OUTCOMES)}", at("statuses", i, "outcome")))
         if s.kind != "terminal" and s.outcome is not None:

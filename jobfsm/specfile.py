@@ -293,7 +293,9 @@ class _Reader:
                     pass  # JSON's null: the same as leaving the key out
                 elif not isinstance(value, keys[key][1]) or (isinstance(value, str) and _SURROGATE.search(value)):
                     what = "true or false" if keys[key][1] is bool else "a string"
-                    found = shorten(value)
+                    # null, true and false as TOML and JSON spell them
+                    found = "null" if value is None else str(value).lower() if isinstance(value, bool) else \
+                        shorten(value)
                     if what == "a string" and isinstance(value, str):
                         what, found = "Unicode text", f"{found}, which {_NOT_TEXT}"
                     self.note((table, i, key), f"{_entry((table, i, key))}: expected {what}, found {found}")

@@ -131,11 +131,19 @@ def test_toml_problems_are_located(text: str, problems: list[str]) -> None:
       "f.json:4: duplicate key 'kind' in statuses[1] (JSON readers keep only the last)"]),
     ('{"name": "x", "statuses": [\n{"name": "a", "kind": "initial"},\n{"name": "b", "kind": "terminal"}],\n'
      '"edges": [\n{"from": "a", "event": "", "to": "b"}]}',
-     ["f.json:3: terminal status 'b': outcome None is not one of success, failure, cancel",
+     ["f.json:3: terminal status 'b' has no outcome; expected one of success, failure, cancel",
       "f.json:5: edge a -''-> b: event '' is not a non-empty string"]),
     ("[1, 2]", ["f.json: expected a table of schema, name, statuses, edges, aliases, notes at the top, found a list"]),
     ("null", ["f.json: expected a table of schema, name, statuses, edges, aliases, notes at the top, found null"]),
-], ids=["duplicate-keys", "missing-outcome-and-empty-event", "not-a-table", "null"])
+    ('{"name": "x", "statuses": [\n{"name": null, "kind": "initial"},\n{"name": "b", "kind": "terminal", "outcome": '
+     '"success", "meaning": false}],\n"edges": [{"from": "b", "event": "go", "to": "b", "resets_progress": 1}]}',
+     ["f.json: expected exactly one initial status, found 0",
+      "f.json:2: statuses[1].name: expected a string, found null",
+      "f.json:3: statuses[2].meaning: expected a string, found false",
+      "f.json:4: edges[1].resets_progress: expected true or false, found 1",
+      "f.json:4: edge b -go-> b: a repeated status is not a transition",
+      "f.json:4: edge b -go-> b: terminal status 'b' has an exit"]),
+], ids=["duplicate-keys", "missing-outcome-and-empty-event", "not-a-table", "null", "null-and-false-spelt-as-json"])
 def test_json_problems_are_located(text: str, problems: list[str]) -> None:
     """JSON spec files get the same checks, duplicate keys found too (JSON readers drop them silently)."""
     assert _problems(text, "json") == problems
