@@ -262,3 +262,9 @@ def test_a_megabyte_value_that_changes_is_shortened_on_both_sides(field: str, ru
     report = validate([{"status": "inProgress", field: big}, {"status": "inProgress", field: "x"}, "failed"])
     (v,) = report.violations
     assert (v.rule, v.message) == (rule, f"{field} changed from '{'r' * 55}...' (1048576 characters) to 'x'")
+
+
+def test_containers_in_messages_spell_null_true_false_as_json() -> None:
+    """A field holding an array or object is shown with JSON's null, true and false, as the kinds are named."""
+    (v, _) = validate([{"status": [None, True, {"a": False}]}]).violations
+    assert v.message == "field 'status' must be a string, found array [null, true, {'a': false}]"
