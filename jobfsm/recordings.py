@@ -112,7 +112,9 @@ def read_cassette(data: bytes, problems: list[InputProblem], *, yaml: bool) -> l
         return []
     version = doc.get("version", 1)
     if type(version) is not int or version != 1:
-        problems.append(InputProblem(None, "", f"unknown cassette version {_shown(version)}; expected 1"))
+        what = f"the cassette version is {json_kind(version)}" if isinstance(version, dict | list) else \
+            f"unknown cassette version {_shown(version)}"
+        problems.append(InputProblem(None, "", f"{what}; expected 1"))
         return []
     out = []
     for i, item in enumerate(doc["interactions"]):
@@ -156,7 +158,8 @@ def _text(value: Any, name: str) -> str:
 
 def _code(value: Any) -> int:
     if type(value) is not int or not 100 <= value <= 999:
-        raise ValueError(f"the HTTP status {_shown(value)} is not a three-digit number")
+        what = f"is {json_kind(value)}," if isinstance(value, dict | list) else f"{_shown(value)} is"
+        raise ValueError(f"the HTTP status {what} not a three-digit number")
     return value
 
 
@@ -188,10 +191,10 @@ def _yaml_error(exc: Exception, data: bytes, *, in_bytes: bool) -> tuple[int | N
 
 
 def _shown(value: Any) -> str:
-    """A value from a recording as JSON names it: strings and numbers quoted, the rest by kind."""
+    """A scalar from a recording as JSON spells it (strings quoted)."""
     if value is None or isinstance(value, bool):
         return "null" if value is None else str(value).lower()
-    return shorten(value) if isinstance(value, str | int | float) else json_kind(value)
+    return shorten(value)
 
 
 def _base64(text: str) -> bytes:

@@ -139,7 +139,9 @@ def test_yaml_cassette_with_python_tags_is_refused(tmp_path: Path) -> None:
 @pytest.mark.parametrize(("text", "message"), [
     ("interactions: []\nversion: 2\n", "unknown cassette version 2; expected 1"),
     ("just: text\n", "expected a VCR.py cassette: a mapping with interactions"),
-], ids=["version", "not-a-cassette"])
+    ("interactions: []\nversion: [1]\n", "the cassette version is an array; expected 1"),
+    ("interactions: []\nversion: null\n", "unknown cassette version null; expected 1"),
+], ids=["version", "not-a-cassette", "version-array", "version-null"])
 def test_cassette_shape(tmp_path: Path, text: str, message: str) -> None:
     """Cassettes of another version or shape are one clear input problem."""
     path = tmp_path / "c.yaml"
@@ -248,6 +250,7 @@ GET = {"method": "GET", "url": MONITOR}
      "missing 'request.headers[0].value'"),
     ({"request": {"url": MONITOR}, "response": {"status": 200}}, "missing 'request.method'"),
     ({"request": GET, "response": {"status": None}}, "the HTTP status null is not a three-digit number"),
+    ({"request": GET, "response": {"status": [200]}}, "the HTTP status is an array, not a three-digit number"),
     ({"request": GET, "response": {"status": 200, "content": {"text": "eyJzdGF0dXMi!", "encoding": "base64"}}},
      "content.text is not valid base64 (Only base64 data is allowed)"),
     ({"request": GET, "response": {"status": 200, "headers": [{"name": "Content-Encoding", "value": "deflate"}],
@@ -258,7 +261,7 @@ GET = {"method": "GET", "url": MONITOR}
                                    "content": {"text": '{"status": "completed",}'}}},
      "the 'application/json' body is not valid JSON: trailing comma in object at column 24"),
 ], ids=["entry-number", "request-array", "content-string", "header-string", "header-without-value", "no-method",
-        "status-null", "bad-base64", "corrupt-deflate", "broken-json-body"])
+        "status-null", "status-array", "bad-base64", "corrupt-deflate", "broken-json-body"])
 def test_har_entry_of_the_wrong_shape_says_where_and_what(tmp_path: Path, bad: Any, message: str) -> None:
     """An entry's part of the wrong JSON type is named by its path with what was expected, not Python's words."""
     _, problems, jobs = har(tmp_path, entry("GET", MONITOR, 202, {"status": "inProgress"}), bad)
