@@ -299,9 +299,9 @@ class _Reader:
                     if what == "a string" and isinstance(value, str):
                         what, found = "Unicode text", f"{found}, which {_NOT_TEXT}"
                     self.note((table, i, key), f"{_entry((table, i, key))}: expected {what}, found {found}")
-                    # a broken name drops the entry; broken text or flags only the field, so that the
-                    # entry's other problems are still found
-                    ok = ok and key not in NAMES
+                    # a broken name or other required key (a kind) drops the entry; broken text or flags only
+                    # the field, so that the entry's other problems are still found
+                    ok = ok and key not in NAMES and not keys[key][0]
                     broken.add(key)
             missing = [k for k, (required, _) in keys.items() if required and k not in entry]
             if missing:

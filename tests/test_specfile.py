@@ -271,3 +271,17 @@ def test_a_fifo_without_writer_reads_as_empty_at_once(tmp_path: Path) -> None:
                           text=True, timeout=60)
     assert (done.returncode, done.stdout, done.stderr) == (
         1, f"{fifo}: the lifecycle's 'name' is missing\n{fifo}: no statuses\n{fifo}: 2 problems\n", "")
+
+
+def test_a_kind_that_cannot_be_used_drops_its_status_not_the_run() -> None:
+    """A kind holding a lone surrogate is a problem at its key and its status is left out (it was a KeyError);
+    kinds and outcomes of the wrong JSON type are spelt as JSON spells them."""
+    text = json.dumps({"name": "x", "statuses": [{"name": "a", "kind": "ini\ud800"}, {"name": "b", "kind": False},
+                                                 {"name": "c", "kind": "terminal", "outcome": True}]})
+    assert _problems(text, "json") == [
+        "f.json: expected exactly one initial status, found 0",
+        "f.json:1: statuses[1].kind: expected Unicode text, found 'ini\\ud800', which holds a lone surrogate escape "
+        "(no Unicode character)",
+        "f.json:1: status 'b': kind false is not one of initial, active, terminal",
+        "f.json:1: terminal status 'c': outcome true is not one of success, failure, cancel",
+        "f.json:1: status 'b' is a trap: it is not terminal and no edge leaves it"]
