@@ -291,7 +291,8 @@ class _Reader:
                               f"of {', '.join(keys)}")
                 elif value is None and not keys[key][0]:
                     pass  # JSON's null: the same as leaving the key out
-                elif not isinstance(value, keys[key][1]) or (isinstance(value, str) and _SURROGATE.search(value)):
+                elif (value is None or not isinstance(value, keys[key][1])  # null: a required key left out
+                      or (isinstance(value, str) and _SURROGATE.search(value))):
                     what = "true or false" if keys[key][1] is bool else "a string"
                     # null, true and false as TOML and JSON spell them
                     found = "null" if value is None else str(value).lower() if isinstance(value, bool) else \

@@ -285,3 +285,12 @@ def test_a_kind_that_cannot_be_used_drops_its_status_not_the_run() -> None:
         "f.json:1: status 'b': kind false is not one of initial, active, terminal",
         "f.json:1: terminal status 'c': outcome true is not one of success, failure, cancel",
         "f.json:1: status 'b' is a trap: it is not terminal and no edge leaves it"]
+
+
+def test_null_for_a_required_key_is_a_problem_not_a_crash() -> None:
+    """JSON's null for a required key (a kind) is that key left out: a problem at it (it was a KeyError)."""
+    text = '{"name": "x", "statuses": [\n{"name": "a", "kind": null},\n{"name": "b", "kind": "terminal"}]}'
+    assert _problems(text, "json") == [
+        "f.json: expected exactly one initial status, found 0",
+        "f.json:2: statuses[1].kind: expected a string, found null",
+        "f.json:3: terminal status 'b' has no outcome; expected one of success, failure, cancel"]
