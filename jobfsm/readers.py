@@ -10,7 +10,7 @@ generic path, which reports what is wrong.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Generator, Iterator
+from collections.abc import Callable, Generator, Iterable, Iterator
 from functools import lru_cache
 from typing import Annotated, Any, BinaryIO, NamedTuple
 
@@ -158,8 +158,10 @@ def _one_line(line: bytes, fast: msgspec.json.Decoder[Any], slow: msgspec.json.D
     return _problem(f"expected an asyncJobStatus object or a status string, found {json_kind(value)}")
 
 
-def read_json(data: bytes, job_key: str) -> tuple[list[Record], Callable[[int], int]]:
-    """A JSON array of statuses or bodies; positions are element indexes, mapped to lines lazily."""
+def read_json(data: bytes, job_key: str) -> tuple[Iterable[Record], Callable[[int], int]]:
+    """A JSON array of statuses or bodies; positions are element indexes, mapped to lines lazily. The
+    records of a readable array are enumerated as they are validated, not listed first: a pair per poll
+    of a 50 MB array was a third of the memory it took."""
     data = data.removeprefix(BOM)
     lines: list[int] = []
 
@@ -170,7 +172,7 @@ def read_json(data: bytes, job_key: str) -> tuple[list[Record], Callable[[int], 
 
     typed: Any = poll_type(job_key)
     try:
-        return list(enumerate(msgspec.json.decode(data, type=list[typed | str]))), line_of
+        return enumerate(msgspec.json.decode(data, type=list[typed | str])), line_of
     except _DECODE_ERRORS:
         pass
     if not data.strip():

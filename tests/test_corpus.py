@@ -25,7 +25,7 @@ ROOT = DATA.parent.parent
 CASES: list[dict[str, Any]] = json.loads((CORPUS / "expected.json").read_text())["cases"]
 PLACES = {"legal": ROOT / "examples" / "legal.json",
           "legal_spec": ROOT / "examples" / "specs" / "long-running-operation.toml"}
-MEMORY = 768 << 20
+MEMORY = 512 << 20
 """Address space a subprocess may use: a 50 MB input fits in it many times over, a leak or a blow-up does not."""
 SECONDS = 60
 """Wall time a subprocess may take (a hang fails the case); in process, a case has a third of it."""
@@ -46,6 +46,7 @@ GENERATED: dict[str, Callable[[], bytes]] = {
     "text-50mb-line": lambda: b"x" * (50 * MIB) + b"\n",
     "json-50mb-line": lambda: (b'[{"status": "completed", "resourceId": "01A", "statusDescription": "'
                                + b"d" * (50 * MIB) + b'"}]'),
+    "json-50mb-line-of-polls": lambda: b"[" + b'"inProgress",' * (50 * MIB // 13) + b'"completed"]',
     "jsonl-50mb-line": lambda: (b'{"status": "inProgress", "statusDescription": "' + b"d" * (50 * MIB)
                                 + b'"}\n{"status": "bogus"}\n'),
     "har-50mb-body": lambda: _har((200, b'{"status": "completed", "resourceId": "01A", "statusDescription": "'
