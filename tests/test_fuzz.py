@@ -159,8 +159,7 @@ def test_mutated_traces_in_every_format(folder: Path, target: str, data: st.Data
 @FUZZ
 @given(value=JSON_VALUES)
 def test_random_json_values(folder: Path, target: str, value: Any) -> None:
-    """Any JSON value (in YAML for a YAML cassette), as a whole file or one per line, in shapes that use the
-    readers' own keys: reported."""
+    """Any JSON value (in YAML for a cassette), whole or one per line, shaped with the readers' keys: reported."""
     if target == "jsonl" and isinstance(value, list):
         data = b"".join(json.dumps(item).encode() + b"\n" for item in value)
     elif target == "vcr-yaml":
@@ -210,8 +209,7 @@ def test_validator_on_random_python_values(polls: list[Any]) -> None:
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(data=st.data())
 def test_the_command_on_mutated_inputs(folder: Path, data: st.DataObject) -> None:
-    """`jobfsm validate` on a mutated input and a valid file: exit 0, 1 or 2, one line per message, nothing on
-    standard error, and the valid file still reported."""
+    """`jobfsm validate` on a mutated input: exit 0, 1 or 2, one-line messages, the valid file still reported."""
     target = data.draw(st.sampled_from(list(TRACES)[:6]))
     path = folder / TRACES[target][1]
     path.write_bytes(data.draw(mutated(SEEDS[target])))

@@ -305,8 +305,7 @@ def test_cassette_interaction_of_the_wrong_shape_says_where_and_what(tmp_path: P
      "unreadable cassette: found character that cannot start any token at line 2 column 1"),
 ], ids=["har-trailing", "yaml-unclosed-flow", "yaml-not-utf8", "yaml-control-character", "yaml-tab"])
 def test_recording_syntax_errors_are_located(tmp_path: Path, name: str, data: bytes, line: int, message: str) -> None:
-    """A HAR or cassette that does not parse is one problem at the line of the error, positions in lines and
-    columns (bytes), not the parser's multi-line text or a byte offset."""
+    """A HAR or cassette that does not parse is one problem at the error's line, with its line and column."""
     path = tmp_path / name
     path.write_bytes(data)
     _, problems = validate_path(str(path), Validator())

@@ -274,8 +274,7 @@ def test_a_fifo_without_writer_reads_as_empty_at_once(tmp_path: Path) -> None:
 
 
 def test_a_kind_that_cannot_be_used_drops_its_status_not_the_run() -> None:
-    """A kind holding a lone surrogate is a problem at its key and its status is left out (it was a KeyError);
-    kinds and outcomes of the wrong JSON type are spelt as JSON spells them."""
+    """A kind with a lone surrogate drops its status (it was a KeyError); wrong kinds are spelt as in JSON."""
     text = json.dumps({"name": "x", "statuses": [{"name": "a", "kind": "ini\ud800"}, {"name": "b", "kind": False},
                                                  {"name": "c", "kind": "terminal", "outcome": True}]})
     assert _problems(text, "json") == [
