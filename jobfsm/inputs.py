@@ -25,6 +25,7 @@ from jobfsm.readers import (
     read_json,
     read_jsonl,
     read_text,
+    wide_encoding,
 )
 from jobfsm.report import InputProblem, JobReport
 from jobfsm.stream import LogStream
@@ -56,9 +57,13 @@ def validate_path(path: str, validator: Validator, *, fmt: Format | None = None,
     if meter is not None:
         stream = meter.wrap(stream, name)
     try:
+        head, stream = sniff(stream)
         if fmt is None:
-            head, stream = sniff(stream)
             fmt = detect_format(path, head)
+        wide = wide_encoding(head)
+        if wide and fmt != "cassette":  # YAML reads UTF-16 and UTF-32; the other formats are UTF-8
+            return [], [InputProblem(name, name, f"{wide} text (it starts with {wide}'s byte-order mark); expected "
+                                                 f"UTF-8: convert it first, e.g. iconv -f {wide} -t UTF-8")]
         if fmt == "jsonl":
             return check_records(read_jsonl(stream), validator, name, key, explicit=job_key is not None,
                                  check_type=check_type, emit=emit)

@@ -9,6 +9,8 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Literal, NamedTuple
 
+from jobfsm.report import shorten
+
 if TYPE_CHECKING:
     from jobfsm.spec import Alias, Edge, Status
 
@@ -55,13 +57,16 @@ def problems(statuses: Sequence[Status], edges: Sequence[Edge], aliases: Sequenc
             out.append(Problem(f"{what} status {s.name!r}", at("statuses", i, "name")))
         folded.setdefault(key, s.name)
         if s.kind not in KINDS:
-            out.append(Problem(f"status {s.name!r}: kind {s.kind!r} is not one of {', '.join(KINDS)}",
+            out.append(Problem(f"status {s.name!r}: kind {_value(s.kind)} is not one of {', '.join(KINDS)}",
                                at("statuses", i, "kind")))
-        if s.kind == "terminal" and s.outcome not in OUTCOMES:
-            out.append(Problem(f"terminal status {s.name!r}: outcome {s.outcome!r} is not one of "
+        if s.kind == "terminal" and s.outcome is None:
+            out.append(Problem(f"terminal status {s.name!r} has no outcome; expected one of {', '.join(OUTCOMES)}",
+                               at("statuses", i, "outcome")))
+        elif s.kind == "terminal" and s.outcome not in OUTCOMES:
+            out.append(Problem(f"terminal status {s.name!r}: outcome {_value(s.outcome)} is not one of "
                                f"{', '.join(OUTCOMES)}", at("statuses", i, "outcome")))
         if s.kind != "terminal" and s.outcome is not None:
-            out.append(Problem(f"status {s.name!r} is not terminal but has outcome {s.outcome!r}",
+            out.append(Problem(f"status {s.name!r} is not terminal but has outcome {_value(s.outcome)}",
                                at("statuses", i, "outcome")))
     initials = [(i, s.name) for i, s in enumerate(statuses) if s.kind == "initial"]
     if not initials:
@@ -170,3 +175,8 @@ def _closure(start: list[str], links: dict[str, list[str]]) -> set[str]:
                 seen.add(nxt)
                 todo.append(nxt)
     return seen
+
+
+def _value(value: object) -> str:
+    """A kind or an outcome as spec files spell it: JSON's and TOML's null, true and false, strings quoted."""
+    return "null" if value is None else str(value).lower() if isinstance(value, bool) else shorten(value)

@@ -151,7 +151,7 @@ def validate_part(path: str, out_path: str, options: Options, spec: Spec, fmt: F
     from jobfsm.inputs import validate_path
     from jobfsm.validation import Validator
 
-    with open(out_path, "w", encoding="utf-8") as out:
+    with open(out_path, "w", encoding="utf-8", errors="backslashreplace") as out:  # as standard output is
         writer = Writer(out, out_format, options.mode, options.fail_on, quiet=quiet, part=True)
         _, problems = validate_path(path, Validator(options, spec), fmt=fmt, job_key=job_key, emit=writer.job)
         writer.source_problems(problems)

@@ -8,6 +8,7 @@ answers carry an asyncJobStatus ``status``, or a URL polled again and again. Eac
 from __future__ import annotations
 
 import base64
+import binascii
 import zlib
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -15,7 +16,7 @@ from typing import Any
 
 import msgspec
 
-from jobfsm.readers import BOM
+from jobfsm.readers import BOM, json_error, json_kind
 from jobfsm.report import InputProblem, JobReport, shorten
 from jobfsm.validation import JobCheck, Validator, error_code
 
@@ -42,10 +43,16 @@ BODY_LIMIT = 64 << 20
 
 def read_har(data: bytes, problems: list[InputProblem]) -> list[Exchange]:
     """The entries of a HAR 1.2 log, bodies decoded (base64, gzip, deflate)."""
+    data = data.removeprefix(BOM)
+    if not data.strip():
+        problems.append(InputProblem(None, "", "expected a HAR 1.2 file: an object with log.entries, found an empty "
+                                               "file"))
+        return []
     try:
-        doc = msgspec.json.decode(data.removeprefix(BOM))
+        doc = msgspec.json.decode(data)
     except (msgspec.DecodeError, RecursionError) as exc:
-        problems.append(InputProblem(None, "", f"invalid JSON: {_why(exc)}"))
+        line, message = json_error(exc, data)
+        problems.append(InputProblem(None, str(line), f"invalid JSON: {message}"))
         return []
     entries = doc.get("log", {}).get("entries") if isinstance(doc, dict) and isinstance(doc.get("log"), dict) else None
     if not isinstance(entries, list):
@@ -54,18 +61,20 @@ def read_har(data: bytes, problems: list[InputProblem]) -> list[Exchange]:
     out = []
     for i, entry in enumerate(entries):
         try:
-            request, response = entry["request"], entry["response"]
-            content = response.get("content") or {}
-            text = content.get("text")
-            encoding = content.get("encoding")
+            request, response = _get(entry, "request", ""), _get(entry, "response", "")
+            content = _get(response, "content", "response", required=False) or {}
+            text = _get(content, "text", "response.content", required=False)
+            encoding = _get(content, "encoding", "response.content", required=False)
             if text is not None and not isinstance(text, str):
                 raise ValueError("content.text is not a string")
-            if encoding is not None and str(encoding).lower() != "base64":
+            if encoding is not None and (not isinstance(encoding, str) or encoding.lower() != "base64"):
                 raise ValueError(f"content.encoding {shorten(encoding)} is not base64")
-            raw = (base64.b64decode(text, validate=True) if encoding else text.encode()) if text else b""
-            headers = _har_headers(response.get("headers"))
-            out.append(Exchange(i, _text(request["method"], "method").upper(), _text(request["url"], "url"),
-                                _code(response["status"]), headers, _har_headers(request.get("headers")),
+            raw = (_base64(text) if encoding else text.encode()) if text else b""
+            headers = _har_headers(_get(response, "headers", "response", required=False), "response")
+            out.append(Exchange(i, _text(_get(request, "method", "request"), "request.method").upper(),
+                                _text(_get(request, "url", "request"), "request.url"),
+                                _code(_get(response, "status", "response")), headers,
+                                _har_headers(_get(request, "headers", "request", required=False), "request"),
                                 _json(raw, headers)))
         except _ENTRY_ERRORS as exc:
             problems.append(InputProblem(None, f"entry {i}", f"unreadable HAR entry: {_why(exc)}"))
@@ -77,43 +86,68 @@ def read_cassette(data: bytes, problems: list[InputProblem], *, yaml: bool) -> l
 
     Fields are type-checked, never turned into strings: a YAML alias bomb stays a cheap shared object.
     """
-    try:
-        if yaml:
+    if yaml:
+        try:
             import yaml as pyyaml
-
-            doc = pyyaml.load(data, Loader=getattr(pyyaml, "CSafeLoader", pyyaml.SafeLoader))
-        else:
-            doc = msgspec.json.decode(data.removeprefix(BOM))
-    except ImportError:
-        problems.append(InputProblem(None, "", "reading YAML cassettes needs PyYAML: pip install 'jobfsm[vcr]'"))
-        return []
-    except Exception as exc:  # the YAML and JSON parsers' own errors; unsafe tags are refused here too
-        problems.append(InputProblem(None, "", f"unreadable cassette: {_why(exc)}"))
-        return []
+        except ImportError:
+            problems.append(InputProblem(None, "", "reading YAML cassettes needs PyYAML: pip install 'jobfsm[vcr]'"))
+            return []
+        loader = getattr(pyyaml, "CSafeLoader", pyyaml.SafeLoader)
+        try:
+            doc = pyyaml.load(data, Loader=loader)
+        except Exception as exc:  # the YAML parser's own errors; unsafe tags are refused here too
+            at, message = _yaml_error(exc, data, in_bytes=loader.__name__ == "CSafeLoader")
+            problems.append(InputProblem(None, "" if at is None else str(at), f"unreadable cassette: {message}"))
+            return []
+    else:
+        data = data.removeprefix(BOM)
+        try:
+            doc = msgspec.json.decode(data)
+        except (msgspec.DecodeError, RecursionError) as exc:
+            line, message = json_error(exc, data)
+            problems.append(InputProblem(None, str(line), f"invalid JSON: {message}"))
+            return []
     if not isinstance(doc, dict) or not isinstance(doc.get("interactions"), list):
         problems.append(InputProblem(None, "", "expected a VCR.py cassette: a mapping with interactions"))
         return []
     version = doc.get("version", 1)
     if type(version) is not int or version != 1:
-        problems.append(InputProblem(None, "", f"unknown cassette version {shorten(version)}; expected 1"))
+        what = f"the cassette version is {json_kind(version)}" if isinstance(version, dict | list) else \
+            f"unknown cassette version {_shown(version)}"
+        problems.append(InputProblem(None, "", f"{what}; expected 1"))
         return []
     out = []
     for i, item in enumerate(doc["interactions"]):
         try:
-            request, response = item["request"], item["response"]
-            headers = _vcr_headers(response.get("headers"))
-            body = response.get("body") or {}
-            raw = body.get("string", b"") if isinstance(body, dict) else body
+            request, response = _get(item, "request", ""), _get(item, "response", "")
+            headers = _vcr_headers(_get(response, "headers", "response", required=False), "response")
+            body = _get(response, "body", "response", required=False) or {}
+            raw = _get(body, "string", "response.body", required=False) if isinstance(body, dict) else body
             if raw is None:
                 raw = b""
             if not isinstance(raw, str | bytes):
-                raise ValueError("the body is neither text nor bytes")
-            out.append(Exchange(i, _text(request["method"], "method").upper(), _text(request["uri"], "uri"),
-                                _code(response["status"]["code"]), headers, _vcr_headers(request.get("headers")),
+                raise ValueError(f"response.body{'.string' if isinstance(body, dict) else ''} is neither text nor "
+                                 f"bytes but {json_kind(raw)}")
+            out.append(Exchange(i, _text(_get(request, "method", "request"), "request.method").upper(),
+                                _text(_get(request, "uri", "request"), "request.uri"),
+                                _code(_get(_get(response, "status", "response"), "code", "response.status")),
+                                headers, _vcr_headers(_get(request, "headers", "request", required=False), "request"),
                                 _json(raw.encode() if isinstance(raw, str) else raw, headers)))
         except _ENTRY_ERRORS as exc:
             problems.append(InputProblem(None, f"interaction {i}", f"unreadable interaction: {_why(exc)}"))
     return out
+
+
+def _get(obj: Any, key: str, where: str, *, required: bool = True) -> Any:
+    """``obj[key]``, where ``obj`` must be an object (``where`` names it: ``response.content``, or '' for
+    the entry itself); a missing required key is a ``KeyError`` naming its whole path."""
+    if not isinstance(obj, dict):
+        raise ValueError(f"{where + ': ' if where else ''}expected an object, found {json_kind(obj)}")
+    if key not in obj:
+        if required:
+            raise KeyError(f"{where}.{key}" if where else key)
+        return None
+    return obj[key]
 
 
 def _text(value: Any, name: str) -> str:
@@ -124,8 +158,50 @@ def _text(value: Any, name: str) -> str:
 
 def _code(value: Any) -> int:
     if type(value) is not int or not 100 <= value <= 999:
-        raise ValueError(f"the HTTP status {shorten(value)} is not a three-digit number")
+        what = f"is {json_kind(value)}," if isinstance(value, dict | list) else f"{_shown(value)} is"
+        raise ValueError(f"the HTTP status {what} not a three-digit number")
     return value
+
+
+def _yaml_error(exc: Exception, data: bytes, *, in_bytes: bool) -> tuple[int | None, str]:
+    """The line of a YAML error and its message on one line, positions as line and column."""
+    mark = getattr(exc, "problem_mark", None)
+    if mark is not None and getattr(exc, "problem", None):
+        message = f"{exc.problem} at line {mark.line + 1} column {mark.column + 1}"  # type: ignore[attr-defined]
+        context, at = getattr(exc, "context", None), getattr(exc, "context_mark", None)
+        if context and at is not None and (at.line, at.column) != (mark.line, mark.column):
+            message += f" ({context} from line {at.line + 1} column {at.column + 1})"
+        return mark.line + 1, message
+    if type(exc).__name__ == "ReaderError":  # a byte that is not UTF-8, or a character YAML refuses
+        try:
+            data.decode("utf-8")
+        except UnicodeDecodeError as bad:
+            line = data.count(b"\n", 0, bad.start) + 1
+            return line, f"not UTF-8 text (byte {data[bad.start]:#04x} at line {line})"
+        position, char = getattr(exc, "position", None), getattr(exc, "character", None)
+        what = f"{getattr(exc, 'reason', 'unacceptable character')}{f' ({char:#04x})' if isinstance(char, int) else ''}"
+        if not isinstance(position, int):
+            return None, what
+        if not in_bytes:  # the pure-Python reader counts characters, libyaml bytes
+            position = len(data.decode("utf-8")[:position].encode())
+        line = data.count(b"\n", 0, position) + 1
+        column = position - data.rfind(b"\n", 0, position)
+        return line, f"{what} at line {line} column {column}"
+    return None, _why(exc)
+
+
+def _shown(value: Any) -> str:
+    """A scalar from a recording as JSON spells it (strings quoted)."""
+    if value is None or isinstance(value, bool):
+        return "null" if value is None else str(value).lower()
+    return shorten(value)
+
+
+def _base64(text: str) -> bytes:
+    try:
+        return base64.b64decode(text, validate=True)
+    except binascii.Error as exc:
+        raise ValueError(f"content.text is not valid base64 ({_why(exc)})") from None
 
 
 def check_exchanges(exchanges: list[Exchange], validator: Validator, source: str, unit: str,
@@ -198,8 +274,8 @@ def _poll(check: JobCheck, ex: Exchange) -> None:
         known = check.validator.resolve(status)[0] if isinstance(status, str) else None
         clash = _clash(code, known, check)
         if clash:
-            check.flag("http-status-mismatch", f"HTTP {code} {clash}, but the body says {status!r}; the body wins",
-                       pos, known)
+            check.flag("http-status-mismatch",
+                       f"HTTP {code} {clash}, but the body says {shorten(status)}; the body wins", pos, known)
         if code == 303 and location and not body.get("resourceLocation"):
             body = {**body, "resourceLocation": location}
         check.feed_body(body, pos)
@@ -240,23 +316,27 @@ def _success(check: JobCheck) -> str:
 def _json(raw: bytes, headers: Mapping[str, str]) -> Any:
     """A JSON body, decompressed per Content-Encoding; None when there is none or it is not JSON."""
     encoding = headers.get("content-encoding", "").lower()
-    if raw and encoding == "gzip":
-        raw = _inflate(raw, 16 + zlib.MAX_WBITS)
-    elif raw and encoding == "deflate":
-        try:
-            raw = _inflate(raw, zlib.MAX_WBITS)
-        except zlib.error:
-            raw = _inflate(raw, -zlib.MAX_WBITS)
-    elif raw and encoding not in ("", "identity"):
-        raise ValueError(f"body in unsupported Content-Encoding {shorten(encoding)}")
+    try:
+        if raw and encoding == "gzip":
+            raw = _inflate(raw, 16 + zlib.MAX_WBITS)
+        elif raw and encoding == "deflate":
+            try:
+                raw = _inflate(raw, zlib.MAX_WBITS)
+            except zlib.error:
+                raw = _inflate(raw, -zlib.MAX_WBITS)
+        elif raw and encoding not in ("", "identity"):
+            raise ValueError(f"body in unsupported Content-Encoding {shorten(encoding)}")
+    except zlib.error as exc:
+        raise ValueError(f"the {encoding} body is corrupt ({str(exc).split(': ', 1)[-1]})") from None
     if not raw.strip():
         return None
     try:
         return msgspec.json.decode(raw)
-    except (msgspec.DecodeError, RecursionError):
+    except (msgspec.DecodeError, RecursionError) as exc:
         kind = headers.get("content-type", "")
         if any(t in kind for t in _JSON_TYPES):
-            raise ValueError(f"the {kind} body is not valid JSON") from None
+            raise ValueError(f"the {shorten(kind)} body is not valid JSON: "
+                             f"{json_error(exc, raw, one_line=True)[1]}") from None
         return None
 
 
@@ -271,23 +351,29 @@ def _inflate(raw: bytes, wbits: int) -> bytes:
     return out
 
 
-def _har_headers(items: Any) -> dict[str, str]:
+def _har_headers(items: Any, side: str) -> dict[str, str]:
     if items is None:
         return {}
     if not isinstance(items, list):
-        raise ValueError("headers are not a list of name/value pairs")
-    return {_text(h["name"], "a header name").lower(): _text(h["value"], "a header value") for h in items}
+        raise ValueError(f"{'headers' if side == 'response' else side + '.headers'} are not a list of name/value "
+                         "pairs")
+    out = {}
+    for i, h in enumerate(items):
+        where = f"{side}.headers[{i}]"
+        out[_text(_get(h, "name", where), f"{where}.name").lower()] = _text(_get(h, "value", where), f"{where}.value")
+    return out
 
 
-def _vcr_headers(items: Any) -> dict[str, str]:
+def _vcr_headers(items: Any, side: str) -> dict[str, str]:
     if items is None:
         return {}
     if not isinstance(items, dict):
-        raise ValueError("headers are not a mapping")
+        raise ValueError(f"{side}.headers are not a mapping")
     out = {}
     for name, value in items.items():
         first = value[0] if isinstance(value, list) and value else value
-        out[_text(name, "a header name").lower()] = _text(first, "a header value")
+        where = f"{side}.headers[{shorten(name)}]"
+        out[_text(name, f"{side}.headers: a header name").lower()] = _text(first, where)
     return out
 
 

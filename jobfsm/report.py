@@ -11,7 +11,19 @@ from jobfsm.errors import TraceViolationError
 from jobfsm.rules import RANK
 
 SCHEMA = "jobfsm.report/1"
-_REPR = reprlib.Repr()
+
+
+class _Short(reprlib.Repr):
+    """Containers cut to a few items and levels, with JSON's null, true and false in them: they come from traces."""
+
+    def repr_NoneType(self, x: None, level: int) -> str:  # reprlib dispatches on the type's name
+        return "null"
+
+    def repr_bool(self, x: bool, level: int) -> str:
+        return "true" if x else "false"
+
+
+_REPR = _Short()
 _REPR.maxlevel, _REPR.maxlist, _REPR.maxdict, _REPR.maxtuple, _REPR.maxstring = 3, 5, 5, 5, 80
 
 

@@ -71,7 +71,11 @@ def check_spec(path: str, fmt: str | None = None) -> tuple[Spec | None, list[Spe
     try:
         if os.path.isdir(path):
             raise SpecFileError(path, (f"{path}: is a directory, not a spec file",), unreadable=True)
-        with open(path, "rb") as f:
+        # a FIFO is opened without waiting for a writer (one nobody writes to reads as empty), as traces are
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+        if hasattr(os, "set_blocking"):
+            os.set_blocking(fd, True)
+        with open(fd, "rb") as f:
             data = f.read(MAX_BYTES + 1)
     except OSError as exc:
         raise SpecFileError(path, (f"{path}: cannot read: {exc.strerror or exc}",), unreadable=True) from None
@@ -167,6 +171,9 @@ def _decode(data: bytes, file: str) -> str:
                                    f"{exc.start})",), unreadable=True) from None
 
 
+# JSON's \ud800 escapes a lone surrogate, which is no Unicode text: no trace can carry it, nor TOML or UTF-8 write it
+_SURROGATE = re.compile("[\ud800-\udfff]")
+_NOT_TEXT = "holds a lone surrogate escape (no Unicode character)"
 _TOML_AT = re.compile(r"\s*\(at line (\d+), column (\d+)\)\Z")
 
 
@@ -178,7 +185,8 @@ def _parse(text: str, file: str, fmt: str) -> Any:
         return json.loads(text) if fmt == "json" else tomllib.loads(text)
     except json.JSONDecodeError as exc:
         where = f"{file}:{exc.lineno}:{exc.colno}"
-        raise SpecFileError(file, (f"{where}: not valid JSON: {exc.msg}",), unreadable=True) from None
+        msg = exc.msg[:-3] + " here" if exc.msg.endswith(" at") else exc.msg  # "Unterminated string starting at"
+        raise SpecFileError(file, (f"{where}: not valid JSON: {msg}",), unreadable=True) from None
     except tomllib.TOMLDecodeError as exc:
         msg = str(exc)
         at = _TOML_AT.search(msg)
@@ -240,9 +248,15 @@ class _Reader:
             self.note(("name",) if "name" in doc else (), "the lifecycle's 'name' is missing" if name is None
                       else f"'name' {shorten(name)} is not a non-empty string")
             name = ""
+        elif _SURROGATE.search(name):
+            self.note(("name",), f"'name' {shorten(name)} {_NOT_TEXT}")
+            name = ""
         notes = doc.get("notes", [])
         if not isinstance(notes, list) or not all(isinstance(n, str) for n in notes):
             self.note(("notes",), "'notes' is not a list of strings")
+            notes = []
+        elif any(_SURROGATE.search(n) for n in notes):
+            self.note(("notes",), f"'notes' {shorten(next(n for n in notes if _SURROGATE.search(n)))} {_NOT_TEXT}")
             notes = []
         for table in ENTRY_KEYS:
             for i, entry in self._entries(doc, table):
@@ -277,12 +291,18 @@ class _Reader:
                               f"of {', '.join(keys)}")
                 elif value is None and not keys[key][0]:
                     pass  # JSON's null: the same as leaving the key out
-                elif not isinstance(value, keys[key][1]):
+                elif (value is None or not isinstance(value, keys[key][1])  # null: a required key left out
+                      or (isinstance(value, str) and _SURROGATE.search(value))):
                     what = "true or false" if keys[key][1] is bool else "a string"
-                    self.note((table, i, key), f"{_entry((table, i, key))}: expected {what}, found {shorten(value)}")
-                    # a broken name drops the entry; broken text or flags only the field, so that the
-                    # entry's other problems are still found
-                    ok = ok and key not in NAMES
+                    # null, true and false as TOML and JSON spell them
+                    found = "null" if value is None else str(value).lower() if isinstance(value, bool) else \
+                        shorten(value)
+                    if what == "a string" and isinstance(value, str):
+                        what, found = "Unicode text", f"{found}, which {_NOT_TEXT}"
+                    self.note((table, i, key), f"{_entry((table, i, key))}: expected {what}, found {found}")
+                    # a broken name or other required key (a kind) drops the entry; broken text or flags only
+                    # the field, so that the entry's other problems are still found
+                    ok = ok and key not in NAMES and not keys[key][0]
                     broken.add(key)
             missing = [k for k, (required, _) in keys.items() if required and k not in entry]
             if missing:
@@ -294,7 +314,8 @@ class _Reader:
 
 
 def _type(value: object) -> str:
-    names = {dict: "a table", list: "a list", str: "a string", bool: "a boolean", int: "a number", float: "a number"}
+    names = {dict: "a table", list: "a list", str: "a string", bool: "a boolean", int: "a number", float: "a number",
+             type(None): "null"}  # JSON's null; TOML has none
     return names.get(type(value), shorten(value))
 
 

@@ -333,7 +333,7 @@ class JobCheck:
         if operation is not None:
             if self._operation is not None and operation != self._operation:
                 self._emit("operation-changed", index, at, canon,
-                           f"operation changed from {self._operation!r} to {shorten(operation)}")
+                           f"operation changed from {shorten(self._operation)} to {shorten(operation)}")
             self._operation = operation
         if body and canon in v.tables.success and not self._done_checked:
             self._done_checked = True
@@ -405,11 +405,14 @@ class JobCheck:
         if rid:
             if self._resource is not None and rid != self._resource:
                 self._emit("resource-changed", index, at, canon,
-                           f"resourceId changed from {self._resource!r} to {shorten(rid)}")
+                           f"resourceId changed from {shorten(self._resource)} to {shorten(rid)}")
             self._resource = rid
 
     def _bad_field(self, name: str, expected: str, value: Any, at: int) -> None:
-        found = _kind(value) if value is None else f"{_kind(value)} {shorten(value)}"
+        if value is None:
+            found = "null"
+        else:  # true and false as JSON spells them, like the kinds
+            found = f"{_kind(value)} {str(value).lower() if isinstance(value, bool) else shorten(value)}"
         self._emit("invalid-field", self.polls, at, None, f"field {name!r} must be {expected}, found {found}")
 
     def _emit(self, rule: str, index: int | None, at: int, to: str | None, message: str,

@@ -153,3 +153,15 @@ def test_no_progress_unless_a_terminal(monkeypatch):
     monkeypatch.setattr(sys, "stderr", Terminal())
     assert Meter.for_terminal(3, quiet=True) is None
     assert Meter.for_terminal(3, quiet=False) is not None
+
+
+def test_jobs_option_with_a_file_name_that_is_not_utf8(tmp_path):
+    """A file name that is not UTF-8 (a surrogate escape in Python) is shown escaped with --jobs as without."""
+    name = os.fsdecode(b"caf\xe9.txt")
+    (tmp_path / name).write_text("notStarted\ncompleted\n")
+    (tmp_path / "ok.txt").write_text("failed\n")
+    runs = [subprocess.run([sys.executable, "-m", "jobfsm", "validate", *jobs, name, "ok.txt"], cwd=tmp_path,
+                           capture_output=True, text=True, timeout=60) for jobs in ([], ["--jobs", "2"])]
+    assert [(r.returncode, r.stderr) for r in runs] == [(0, "")] * 2
+    assert runs[1].stdout == runs[0].stdout
+    assert runs[0].stdout.splitlines()[0] == "caf\\udce9.txt: ok (final completed, 2 polls)"

@@ -440,3 +440,22 @@ def test_element_lines_on_a_long_string_is_linear():
 
     data = b'[\n"notStarted",\n{"status": "completed", "statusDescription": "' + b"x" * (20 << 20) + b'"},\n"failed"\n]'
     assert element_lines(data) == [2, 3, 4]
+
+
+@pytest.mark.parametrize(("name", "encoding", "wide"), [
+    ("t.txt", "utf-16", "UTF-16"), ("t.json", "utf-16", "UTF-16"), ("t.jsonl", "utf-32", "UTF-32"),
+    ("trace", "utf-16", "UTF-16"),
+], ids=["text-utf16", "json-utf16", "jsonl-utf32", "sniffed-utf16"])
+def test_utf16_and_utf32_are_one_problem_naming_the_encoding(name, encoding, wide):
+    """A trace saved as UTF-16 or UTF-32 is one problem naming the encoding, not a line of NULs per status."""
+    jobs, problems = read(name, "notStarted\ncompleted\n".encode(encoding))
+    message = f"{wide} text (it starts with {wide}'s byte-order mark); expected UTF-8: convert it first, e.g. iconv " \
+              f"-f {wide} -t UTF-8"
+    assert (jobs, issues(problems)) == ([], [(name, message)])
+
+
+def test_jsonl_with_cr_line_ends_says_so():
+    """JSON Lines ending lines in a CR alone (classic Mac) read as one line: the message says why."""
+    _, problems = read("t.jsonl", b'{"status": "notStarted"}\r{"status": "failed"}\r')
+    assert issues(problems) == [("t.jsonl:1", "invalid JSON: trailing characters at column 27 (a CR alone ends no "
+                                              "line: expected LF or CRLF line ends)")]

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from conftest import SHARED
 
 from jobfsm import Validator
 from jobfsm.inputs import validate_path
@@ -138,7 +139,9 @@ def test_yaml_cassette_with_python_tags_is_refused(tmp_path: Path) -> None:
 @pytest.mark.parametrize(("text", "message"), [
     ("interactions: []\nversion: 2\n", "unknown cassette version 2; expected 1"),
     ("just: text\n", "expected a VCR.py cassette: a mapping with interactions"),
-], ids=["version", "not-a-cassette"])
+    ("interactions: []\nversion: [1]\n", "the cassette version is an array; expected 1"),
+    ("interactions: []\nversion: null\n", "unknown cassette version null; expected 1"),
+], ids=["version", "not-a-cassette", "version-array", "version-null"])
 def test_cassette_shape(tmp_path: Path, text: str, message: str) -> None:
     """Cassettes of another version or shape are one clear input problem."""
     path = tmp_path / "c.yaml"
@@ -253,3 +256,96 @@ def test_unnamed_urls_with_other_queries_are_other_monitors(tmp_path: Path) -> N
     _, _, jobs = har(tmp_path, entry("GET", MONITOR + "?op=1", 200, {"status": "completed", "resourceId": "a"}),
                      entry("GET", MONITOR + "?op=2", 200, {"status": "failed"}))
     assert jobs == [(MONITOR + "?op=1", "completed", 1), (MONITOR + "?op=2", "failed", 1)]
+GET = {"method": "GET", "url": MONITOR}
+
+
+@pytest.mark.parametrize(("bad", "message"), [
+    (5, "expected an object, found a number"),
+    ({"request": [], "response": {"status": 200}}, "request: expected an object, found an array"),
+    ({"request": GET, "response": {"status": 200, "content": "x"}},
+     "response.content: expected an object, found a string"),
+    ({"request": GET, "response": {"status": 200, "headers": ["Location: x"]}},
+     "response.headers[0]: expected an object, found a string"),
+    ({"request": {**GET, "headers": [{"name": "Accept"}]}, "response": {"status": 200}},
+     "missing 'request.headers[0].value'"),
+    ({"request": {"url": MONITOR}, "response": {"status": 200}}, "missing 'request.method'"),
+    ({"request": GET, "response": {"status": None}}, "the HTTP status null is not a three-digit number"),
+    ({"request": GET, "response": {"status": [200]}}, "the HTTP status is an array, not a three-digit number"),
+    ({"request": GET, "response": {"status": 200, "content": {"text": "eyJzdGF0dXMi!", "encoding": "base64"}}},
+     "content.text is not valid base64 (Only base64 data is allowed)"),
+    ({"request": GET, "response": {"status": 200, "headers": [{"name": "Content-Encoding", "value": "deflate"}],
+                                   "content": {"text": base64.b64encode(b"\xff\xfe garbage").decode(),
+                                               "encoding": "base64"}}},
+     "the deflate body is corrupt (invalid block type)"),
+    ({"request": GET, "response": {"status": 200, "headers": [{"name": "Content-Type", "value": "application/json"}],
+                                   "content": {"text": '{"status": "completed",}'}}},
+     "the 'application/json' body is not valid JSON: trailing comma in object at column 24"),
+], ids=["entry-number", "request-array", "content-string", "header-string", "header-without-value", "no-method",
+        "status-null", "status-array", "bad-base64", "corrupt-deflate", "broken-json-body"])
+def test_har_entry_of_the_wrong_shape_says_where_and_what(tmp_path: Path, bad: Any, message: str) -> None:
+    """An entry's part of the wrong JSON type is named by its path with what was expected, not Python's words."""
+    _, problems, jobs = har(tmp_path, entry("GET", MONITOR, 202, {"status": "inProgress"}), bad)
+    assert problems == [("entry 1", f"unreadable HAR entry: {message}")]
+    assert jobs == [(MONITOR, "inProgress", 1)]
+
+
+CASSETTE_GET = {"method": "GET", "uri": MONITOR}
+
+
+@pytest.mark.parametrize(("bad", "message"), [
+    ("GET", "expected an object, found a string"),
+    ({"request": CASSETTE_GET, "response": {"status": {"message": "OK"}}}, "missing 'response.status.code'"),
+    ({"request": CASSETTE_GET, "response": {"status": {"code": 200}, "body": {"string": 5}}},
+     "response.body.string is neither text nor bytes but a number"),
+    ({"request": {**CASSETTE_GET, "headers": ["Accept"]}, "response": {"status": {"code": 200}}},
+     "request.headers are not a mapping"),
+    ({"request": CASSETTE_GET, "response": {"status": {"code": 200}, "headers": {"Location": [5]}}},
+     "response.headers['Location'] is not a string"),
+], ids=["interaction-string", "status-without-code", "body-number", "headers-list", "header-value-number"])
+def test_cassette_interaction_of_the_wrong_shape_says_where_and_what(tmp_path: Path, bad: Any, message: str) -> None:
+    """A JSON cassette's interaction of the wrong shape is named by its path with what was expected."""
+    good = {"request": CASSETTE_GET, "response": {"status": {"code": 202},
+                                                  "body": {"string": json.dumps({"status": "inProgress"})}}}
+    path = tmp_path / "c.json"
+    path.write_text(json.dumps({"interactions": [good, bad], "version": 1}))
+    jobs, problems = validate_path(str(path), Validator())
+    assert [(p.location, p.message) for p in problems] == [(f"{path}:interaction 1",
+                                                            f"unreadable interaction: {message}")]
+    assert [(j.final, j.polls) for j in jobs] == [("inProgress", 1)]
+
+
+@pytest.mark.parametrize(("name", "data", "line", "message"), [
+    ("t.har", b'{"log": {"entries": []}}\n]\n', 2, "invalid JSON: trailing characters at line 2 column 2"),
+    ("c.yaml", b"interactions:\n- request: {method: GET\n", 3, "unreadable cassette: did not find expected ',' or "
+     "'}' at line 3 column 1 (while parsing a flow mapping from line 2 column 12)"),
+    ("c.yaml", b"interactions: []\n# caf\xe9\n", 2, "unreadable cassette: not UTF-8 text (byte 0xe9 at line 2)"),
+    ("c.yaml", b'interactions: []\nversion: 1\nnote: "\xc3\xa9\x07"\n', 3,
+     "unreadable cassette: control characters are not allowed (0x07) at line 3 column 10"),
+    ("c.yaml", b"interactions:\n\t- x\n", 2,
+     "unreadable cassette: found character that cannot start any token at line 2 column 1"),
+], ids=["har-trailing", "yaml-unclosed-flow", "yaml-not-utf8", "yaml-control-character", "yaml-tab"])
+def test_recording_syntax_errors_are_located(tmp_path: Path, name: str, data: bytes, line: int, message: str) -> None:
+    """A HAR or cassette that does not parse is one problem at the error's line, with its line and column."""
+    path = tmp_path / name
+    path.write_bytes(data)
+    _, problems = validate_path(str(path), Validator())
+    assert [(p.location, p.message) for p in problems] == [(f"{path}:{line}", message)]
+
+
+@pytest.mark.parametrize("data", [b"", b"\xef\xbb\xbf \r\n"], ids=["empty", "bom-and-blanks"])
+def test_empty_har_says_it_is_empty(tmp_path: Path, data: bytes) -> None:
+    """An empty HAR is one problem at the file saying so, not 'Input data was truncated'."""
+    path = tmp_path / "t.har"
+    path.write_bytes(data)
+    _, problems = validate_path(str(path), Validator())
+    assert [(p.location, p.message) for p in problems] == [
+        (str(path), "expected a HAR 1.2 file: an object with log.entries, found an empty file")]
+
+
+def test_yaml_cassette_in_utf16_reads(tmp_path: Path) -> None:
+    """YAML may be UTF-16 (YAML 1.1 says so): a cassette saved so is read like its UTF-8 original."""
+    original = SHARED / "vcr-doc-flow.yaml"
+    wide = tmp_path / "wide.yaml"
+    wide.write_bytes(original.read_text().encode("utf-16"))
+    assert [j.to_dict() | {"source": None} for j in validate_path(str(wide), Validator())[0]] == [
+        j.to_dict() | {"source": None} for j in validate_path(str(original), Validator())[0]]

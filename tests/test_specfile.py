@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import itertools
 import json
+import os
+import subprocess
+import sys
 from importlib.resources import files
 from pathlib import Path
 
@@ -128,10 +131,19 @@ def test_toml_problems_are_located(text: str, problems: list[str]) -> None:
       "f.json:4: duplicate key 'kind' in statuses[1] (JSON readers keep only the last)"]),
     ('{"name": "x", "statuses": [\n{"name": "a", "kind": "initial"},\n{"name": "b", "kind": "terminal"}],\n'
      '"edges": [\n{"from": "a", "event": "", "to": "b"}]}',
-     ["f.json:3: terminal status 'b': outcome None is not one of success, failure, cancel",
+     ["f.json:3: terminal status 'b' has no outcome; expected one of success, failure, cancel",
       "f.json:5: edge a -''-> b: event '' is not a non-empty string"]),
     ("[1, 2]", ["f.json: expected a table of schema, name, statuses, edges, aliases, notes at the top, found a list"]),
-], ids=["duplicate-keys", "missing-outcome-and-empty-event", "not-a-table"])
+    ("null", ["f.json: expected a table of schema, name, statuses, edges, aliases, notes at the top, found null"]),
+    ('{"name": "x", "statuses": [\n{"name": null, "kind": "initial"},\n{"name": "b", "kind": "terminal", "outcome": '
+     '"success", "meaning": false}],\n"edges": [{"from": "b", "event": "go", "to": "b", "resets_progress": 1}]}',
+     ["f.json: expected exactly one initial status, found 0",
+      "f.json:2: statuses[1].name: expected a string, found null",
+      "f.json:3: statuses[2].meaning: expected a string, found false",
+      "f.json:4: edges[1].resets_progress: expected true or false, found 1",
+      "f.json:4: edge b -go-> b: a repeated status is not a transition",
+      "f.json:4: edge b -go-> b: terminal status 'b' has an exit"]),
+], ids=["duplicate-keys", "missing-outcome-and-empty-event", "not-a-table", "null", "null-and-false-spelt-as-json"])
 def test_json_problems_are_located(text: str, problems: list[str]) -> None:
     """JSON spec files get the same checks, duplicate keys found too (JSON readers drop them silently)."""
     assert _problems(text, "json") == problems
@@ -157,12 +169,13 @@ def test_json_null_is_an_absent_key() -> None:
     ('{"name": "x",\n "statuses": [1,]}', "json", "f.json:2:17: not valid JSON: Expecting value"),
     ('{"name": "x"} trailing', "json", "f.json:1:15: not valid JSON: Extra data"),
     ("", "json", "f.json:1:1: not valid JSON: Expecting value"),
+    ('{"name": "x', "json", "f.json:1:10: not valid JSON: Unterminated string starting here"),
     (b'name = "a"\n\xff\n', "toml", "f.toml:2: not UTF-8 text (byte 0xff at offset 11)"),
     ('{"a":' * 100_000, "json", "f.json: nested too deeply to read as JSON"),
     ("a = " + "[" * 100_000, "toml", "f.toml: nested too deeply to read as TOML"),
     ("{}", "yaml", "f.yaml: unknown spec format 'yaml'; expected one of toml, json"),
 ], ids=["toml-syntax", "toml-duplicate-key", "toml-truncated", "json-syntax", "json-trailing", "json-empty",
-        "not-utf8", "json-too-deep", "toml-too-deep", "unknown-format"])
+        "json-unterminated-string", "not-utf8", "json-too-deep", "toml-too-deep", "unknown-format"])
 def test_unreadable_spec_text(data: bytes | str, fmt: str, message: str) -> None:
     """Text that is no TOML or JSON at all is one located error, marked unreadable."""
     assert _unreadable(data, fmt) == message
@@ -233,3 +246,50 @@ def test_any_input_is_a_spec_or_located_problems(data: bytes | str, fmt: str) ->
         assert (spec is None) == bool(found)
         assert all(p.message and "\n" not in str(p) for p in found)
     assert error.startswith(f"f.{fmt}") or not error
+
+
+def test_lone_surrogate_escapes_are_problems_at_their_lines() -> None:
+    """JSON's \\ud800 is no Unicode text: no trace can carry it and TOML cannot write it, so it is a problem."""
+    text = json.dumps({"name": "x\udc00", "notes": ["n\ud800"], "statuses": [
+        {"name": "a", "kind": "initial", "meaning": "m\ud800"}, {"name": "b\ud800", "kind": "terminal",
+                                                                 "outcome": "success"}],
+        "edges": [{"from": "a", "event": "go", "to": "b\ud800"}]}, indent=1)
+    surrogate = "holds a lone surrogate escape (no Unicode character)"
+    assert _problems(text, "json") == [
+        "f.json: no terminal status", f"f.json:2: 'name' 'x\\udc00' {surrogate}",
+        f"f.json:3: 'notes' 'n\\ud800' {surrogate}",
+        f"f.json:10: statuses[1].meaning: expected Unicode text, found 'm\\ud800', which {surrogate}",
+        f"f.json:13: statuses[2].name: expected Unicode text, found 'b\\ud800', which {surrogate}",
+        f"f.json:22: edges[1].to: expected Unicode text, found 'b\\ud800', which {surrogate}"]
+
+
+def test_a_fifo_without_writer_reads_as_empty_at_once(tmp_path: Path) -> None:
+    """A named pipe nobody writes to is read as an empty spec at once, not waited on for ever."""
+    fifo = tmp_path / "spec.toml"
+    os.mkfifo(fifo)
+    done = subprocess.run([sys.executable, "-m", "jobfsm", "spec", "--check", str(fifo)], capture_output=True,
+                          text=True, timeout=60)
+    assert (done.returncode, done.stdout, done.stderr) == (
+        1, f"{fifo}: the lifecycle's 'name' is missing\n{fifo}: no statuses\n{fifo}: 2 problems\n", "")
+
+
+def test_a_kind_that_cannot_be_used_drops_its_status_not_the_run() -> None:
+    """A kind with a lone surrogate drops its status (it was a KeyError); wrong kinds are spelt as in JSON."""
+    text = json.dumps({"name": "x", "statuses": [{"name": "a", "kind": "ini\ud800"}, {"name": "b", "kind": False},
+                                                 {"name": "c", "kind": "terminal", "outcome": True}]})
+    assert _problems(text, "json") == [
+        "f.json: expected exactly one initial status, found 0",
+        "f.json:1: statuses[1].kind: expected Unicode text, found 'ini\\ud800', which holds a lone surrogate escape "
+        "(no Unicode character)",
+        "f.json:1: status 'b': kind false is not one of initial, active, terminal",
+        "f.json:1: terminal status 'c': outcome true is not one of success, failure, cancel",
+        "f.json:1: status 'b' is a trap: it is not terminal and no edge leaves it"]
+
+
+def test_null_for_a_required_key_is_a_problem_not_a_crash() -> None:
+    """JSON's null for a required key (a kind) is that key left out: a problem at it (it was a KeyError)."""
+    text = '{"name": "x", "statuses": [\n{"name": "a", "kind": null},\n{"name": "b", "kind": "terminal"}]}'
+    assert _problems(text, "json") == [
+        "f.json: expected exactly one initial status, found 0",
+        "f.json:2: statuses[1].kind: expected a string, found null",
+        "f.json:3: terminal status 'b' has no outcome; expected one of success, failure, cancel"]

@@ -90,7 +90,7 @@ CASES: list[tuple[str, list[Any], dict[str, Any], list[tuple[Any, ...]]]] = [
         ("invalid-field", "error", 0, "[0]", None, None,
          "field 'statusDescription' must be a string, found object {}"),
         ("invalid-field", "error", 1, "[1]", None, None,
-         "field 'percentageComplete' must be a number, found boolean True")]),
+         "field 'percentageComplete' must be a number, found boolean true")]),
     ("progress-range", [{"status": "inProgress", "percentageComplete": 101}, {"status": "failed",
                                                                               "percentageComplete": -0.5}], {}, [
         ("progress-out-of-range", "error", 0, "[0]", None, None, "percentageComplete 101 is outside 0..100"),
@@ -252,3 +252,19 @@ def test_huge_numbers_and_structures_are_reported_not_crashed() -> None:
     assert v.rule == "progress-out-of-range"
     assert v.message.startswith("percentageComplete 1000000000")
     assert len(v.message) < 120
+
+
+@pytest.mark.parametrize(("field", "rule"), [("resourceId", "resource-changed"), ("operation", "operation-changed")],
+                         ids=["resource", "operation"])
+def test_a_megabyte_value_that_changes_is_shortened_on_both_sides(field: str, rule: str) -> None:
+    """A 1 MB resourceId or operation that later changes is shown shortened, as before so after: one short line."""
+    big = "r" * (1 << 20)
+    report = validate([{"status": "inProgress", field: big}, {"status": "inProgress", field: "x"}, "failed"])
+    (v,) = report.violations
+    assert (v.rule, v.message) == (rule, f"{field} changed from '{'r' * 55}...' (1048576 characters) to 'x'")
+
+
+def test_containers_in_messages_spell_null_true_false_as_json() -> None:
+    """A field holding an array or object is shown with JSON's null, true and false, as the kinds are named."""
+    (v, _) = validate([{"status": [None, True, {"a": False}]}]).violations
+    assert v.message == "field 'status' must be a string, found array [null, true, {'a': false}]"
