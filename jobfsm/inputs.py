@@ -253,16 +253,30 @@ def check_records(records: Iterable[Record | Block | Lines], validator: Validato
 
 
 def _feed(records: Iterable[Record | Block | Lines], stream: LogStream, poll: type, job_key: str) -> None:
+    """Route each part to the stream; typed polls at consecutive positions go in runs, one call a run."""
     part: Any
+    run: list[Any] = []
+    start = 0
     for part in records:
+        if part.__class__ is not Lines and part.__class__ is not Block and part[1].__class__ is poll:
+            if run and part[0] == start + len(run) and len(run) < 4096:
+                run.append(part[1])
+                continue
+            if run:
+                stream.polls(run, start)
+            start, run = part[0], [part[1]]
+            continue
+        if run:
+            stream.polls(run, start)
+            run = []
         if part.__class__ is Lines:
             stream.lines(part.data, part.start)
         elif part.__class__ is Block:
             stream.polls(part.polls, part.start)
-        elif part[1].__class__ is poll:
-            stream.polls([part[1]], part[0])
         else:
             stream.record(part[0], part[1], job_key)
+    if run:
+        stream.polls(run, start)
 
 
 @contextmanager
