@@ -1340,17 +1340,24 @@ lines(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
     return stream_done(&st, PyLong_FromSsize_t(lineno));
 }
 
+/* evict(stream) and close(stream): finish the older ended jobs, or every job */
+static PyObject *
+finish_jobs(PyObject *obj, int all)
+{
+    Stream st;
+    if (stream_load(obj, &st) < 0)
+        return NULL;
+    int r = evict_jobs(&st, all);
+    stream_clear(&st);
+    return r < 0 ? NULL : Py_NewRef(Py_None);
+}
+
 PyDoc_STRVAR(evict_doc, "evict(stream)\n\nLogStream._evict: finish the older ended jobs.");
 
 static PyObject *
 evict(PyObject *module, PyObject *obj)
 {
-    Stream st;
-    if (stream_load(obj, &st) < 0)
-        return NULL;
-    int r = evict_jobs(&st, 0);
-    stream_clear(&st);
-    return r < 0 ? NULL : Py_NewRef(Py_None);
+    return finish_jobs(obj, 0);
 }
 
 PyDoc_STRVAR(close_doc, "close(stream)\n\nLogStream.close: finish every job, ended then open, in order.");
@@ -1358,12 +1365,7 @@ PyDoc_STRVAR(close_doc, "close(stream)\n\nLogStream.close: finish every job, end
 static PyObject *
 close_stream(PyObject *module, PyObject *obj)
 {
-    Stream st;
-    if (stream_load(obj, &st) < 0)
-        return NULL;
-    int r = evict_jobs(&st, 1);
-    stream_clear(&st);
-    return r < 0 ? NULL : Py_NewRef(Py_None);
+    return finish_jobs(obj, 1);
 }
 
 PyDoc_STRVAR(count_doc, "count(data) -> int\n\nThe line ends in data (bytes.count(b'\\n'), at memchr's speed).");

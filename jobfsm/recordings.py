@@ -41,6 +41,19 @@ BODY_LIMIT = 64 << 20
 """The most a decompressed body may hold: a gzip bomb is an input problem, not an exhausted machine."""
 
 
+
+_UNREADABLE: Any = object()
+
+
+def _json_document(data: bytes, problems: list[InputProblem]) -> Any:
+    """A recording's JSON document, or ``_UNREADABLE`` with the problem (at its line) noted."""
+    try:
+        return msgspec.json.decode(data)
+    except (msgspec.DecodeError, RecursionError) as exc:
+        line, message = json_error(exc, data)
+        problems.append(InputProblem(None, str(line), f"invalid JSON: {message}"))
+        return _UNREADABLE
+
 def read_har(data: bytes, problems: list[InputProblem]) -> list[Exchange]:
     """The entries of a HAR 1.2 log, bodies decoded (base64, gzip, deflate)."""
     data = data.removeprefix(BOM)
@@ -48,11 +61,8 @@ def read_har(data: bytes, problems: list[InputProblem]) -> list[Exchange]:
         problems.append(InputProblem(None, "", "expected a HAR 1.2 file: an object with log.entries, found an empty "
                                                "file"))
         return []
-    try:
-        doc = msgspec.json.decode(data)
-    except (msgspec.DecodeError, RecursionError) as exc:
-        line, message = json_error(exc, data)
-        problems.append(InputProblem(None, str(line), f"invalid JSON: {message}"))
+    doc = _json_document(data, problems)
+    if doc is _UNREADABLE:
         return []
     entries = doc.get("log", {}).get("entries") if isinstance(doc, dict) and isinstance(doc.get("log"), dict) else None
     if not isinstance(entries, list):
@@ -100,12 +110,8 @@ def read_cassette(data: bytes, problems: list[InputProblem], *, yaml: bool) -> l
             problems.append(InputProblem(None, "" if at is None else str(at), f"unreadable cassette: {message}"))
             return []
     else:
-        data = data.removeprefix(BOM)
-        try:
-            doc = msgspec.json.decode(data)
-        except (msgspec.DecodeError, RecursionError) as exc:
-            line, message = json_error(exc, data)
-            problems.append(InputProblem(None, str(line), f"invalid JSON: {message}"))
+        doc = _json_document(data.removeprefix(BOM), problems)
+        if doc is _UNREADABLE:
             return []
     if not isinstance(doc, dict) or not isinstance(doc.get("interactions"), list):
         problems.append(InputProblem(None, "", "expected a VCR.py cassette: a mapping with interactions"))
