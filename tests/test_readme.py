@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import glob
 import re
 from pathlib import Path
 
@@ -28,6 +29,21 @@ def test_readme_opens_with_the_two_commands() -> None:
     assert "pip install -e '.[test]'" in lines[1]
     assert lines[1].endswith("python -m pytest")
     assert "README.md" in (ROOT / ".ci" / "run").read_text()  # CI runs that very line
+
+
+def test_first_command_validates_every_example_trace(capsys: pytest.CaptureFixture[str],
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    """The first command's `jobfsm validate` names every trace file of examples/ and exits 1, as the README says."""
+    first = re.search(r"```sh\n(.*?)```", README, re.S)
+    assert first is not None
+    argv = first.group(1).splitlines()[0].split("jobfsm validate ", 1)[1].split()
+    monkeypatch.chdir(ROOT)
+    paths = [p for pattern in argv for p in sorted(glob.glob(pattern))]  # as the shell expands them
+    assert sorted(paths) == sorted(str(p.relative_to(ROOT)) for p in (ROOT / "examples").iterdir() if p.is_file())
+    assert main(["validate", *paths]) == 1
+    out = capsys.readouterr().out
+    assert "input error" not in out
+    assert out.endswith("FAILED: 7 jobs, 1 failed, 24 polls; 1 error, 1 warning, 0 infos (sampled mode)\n")
 
 
 @pytest.mark.parametrize("code", PYTHON, ids=[f"python-{i}" for i in range(len(PYTHON))])
