@@ -224,7 +224,8 @@ class _Reader:
             self.note((), f"expected a table of {', '.join(TOP_KEYS)} at the top, found {_type(doc)}")
             self.usable = False
             return statuses, edges, aliases, "", [], indexes
-        count = len(doc.get("statuses", ())) if isinstance(doc.get("statuses"), list) else 0
+        given = {k: v for k, v in doc.items() if v is not None}  # JSON's null: the same as leaving the key out
+        count = len(given.get("statuses", ())) if isinstance(given.get("statuses"), list) else 0
         if count > MAX_STATUSES:
             self.note(("statuses",), f"{count} statuses: more than the {MAX_STATUSES} jobfsm checks")
             self.usable = False
@@ -232,7 +233,7 @@ class _Reader:
         for key in doc:
             if key not in TOP_KEYS:
                 self.note((key,), f"unknown key {shorten(key)}; expected one of {', '.join(TOP_KEYS)}")
-        schema = doc.get("schema", SCHEMA)
+        schema = given.get("schema", SCHEMA)
         if schema != SCHEMA:
             self.note(("schema",), f"schema {shorten(schema)} is not supported; expected {SCHEMA!r}")
         name = doc.get("name")
@@ -240,12 +241,12 @@ class _Reader:
             self.note(("name",) if "name" in doc else (), "the lifecycle's 'name' is missing" if name is None
                       else f"'name' {shorten(name)} is not a non-empty string")
             name = ""
-        notes = doc.get("notes", [])
+        notes = given.get("notes", [])
         if not isinstance(notes, list) or not all(isinstance(n, str) for n in notes):
             self.note(("notes",), "'notes' is not a list of strings")
             notes = []
         for table in ENTRY_KEYS:
-            for i, entry in self._entries(doc, table):
+            for i, entry in self._entries(given, table):
                 if table == "statuses":
                     statuses.append(Status(entry["name"], entry["kind"], entry.get("meaning", ""),
                                            entry.get("outcome")))
@@ -275,8 +276,8 @@ class _Reader:
                 if key not in keys:
                     self.note((table, i, key), f"{_entry((table, i))}: unknown key {shorten(key)}; expected one "
                               f"of {', '.join(keys)}")
-                elif value is None and not keys[key][0]:
-                    pass  # JSON's null: the same as leaving the key out
+                elif value is None:
+                    pass  # JSON's null: the same as leaving the key out (a required one is missing)
                 elif not isinstance(value, keys[key][1]):
                     what = "true or false" if keys[key][1] is bool else "a string"
                     self.note((table, i, key), f"{_entry((table, i, key))}: expected {what}, found {shorten(value)}")
@@ -284,7 +285,7 @@ class _Reader:
                     # entry's other problems are still found
                     ok = ok and key not in NAMES
                     broken.add(key)
-            missing = [k for k, (required, _) in keys.items() if required and k not in entry]
+            missing = [k for k, (required, _) in keys.items() if required and entry.get(k) is None]
             if missing:
                 self.note((table, i), f"{_entry((table, i))}: missing {', '.join(map(repr, missing))}")
                 ok = False
@@ -294,7 +295,8 @@ class _Reader:
 
 
 def _type(value: object) -> str:
-    names = {dict: "a table", list: "a list", str: "a string", bool: "a boolean", int: "a number", float: "a number"}
+    names = {dict: "a table", list: "a list", str: "a string", bool: "a boolean", int: "a number", float: "a number",
+             type(None): "null"}
     return names.get(type(value), shorten(value))
 
 

@@ -150,6 +150,37 @@ def test_json_null_is_an_absent_key() -> None:
     assert spec.edges == (Edge("a", "go", "b"),)
 
 
+_BASE = {"schema": "jobfsm.spec/1", "name": "x", "notes": ["n"],
+         "statuses": [{"name": "a", "kind": "initial"}, {"name": "b", "kind": "terminal", "outcome": "success"}],
+         "edges": [{"from": "a", "event": "go", "to": "b"}], "aliases": [{"name": "old", "target": "b"}]}
+
+
+@pytest.mark.parametrize(("key", "problems"), [
+    ("schema", []),
+    ("notes", []),
+    ("aliases", []),
+    ("edges", ["f.json:1: status 'a' is a trap: it is not terminal and no edge leaves it",
+               "f.json:1: status 'b' is not reachable from 'a'"]),
+    ("statuses", ["f.json: no statuses"]),
+    ("name", ["f.json:1: the lifecycle's 'name' is missing"]),
+], ids=["schema", "notes", "aliases", "edges", "statuses", "name"])
+def test_json_null_at_the_top_is_an_absent_key(key: str, problems: list[str]) -> None:
+    """A top-level key set to null reads exactly as the file without that key: no 'None' in any message."""
+    without = {k: v for k, v in _BASE.items() if k != key}
+    assert _problems(json.dumps({**_BASE, key: None}), "json") == problems
+    assert parse_spec(json.dumps({**_BASE, key: None}), "f.json", "json")[0] == parse_spec(
+        json.dumps(without), "f.json", "json")[0]
+
+
+def test_json_null_for_a_required_field_is_missing() -> None:
+    """null for a required field of an entry is that field missing, and a null entry is named null."""
+    doc = {"name": "x", "statuses": _BASE["statuses"], "edges": [{"from": "a", "event": None, "to": "b"}, None]}
+    assert _problems(json.dumps(doc, indent=1), "json") == [
+        "f.json:5: status 'a' is a trap: it is not terminal and no edge leaves it",
+        "f.json:9: status 'b' is not reachable from 'a'", "f.json:15: edges[1]: missing 'event'",
+        "f.json:20: edges[2]: expected a table, found null"]
+
+
 @pytest.mark.parametrize(("data", "fmt", "message"), [
     ('name = "x"\n[[statuses]]\nname = \n', "toml", "f.toml:3:8: not valid TOML: Invalid value"),
     ('name = "x"\nname = "y"\n', "toml", "f.toml:2:11: not valid TOML: Cannot overwrite a value"),
