@@ -21,7 +21,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, NamedTuple
 from urllib.parse import urlsplit
 
-from jobfsm.errors import JobFSMError, ObservationError, OptionsError
+from jobfsm.errors import JobFSMError, ObservationError, OptionsError, PollLimitError, ScenarioError
 from jobfsm.lifecycle import LIFECYCLE
 from jobfsm.paths import bodies, resource_id
 from jobfsm.recordings import Exchange, check_exchanges
@@ -32,18 +32,6 @@ from jobfsm.validation import Options, Validator
 __all__ = ["Answer", "FakeMonitor", "FakeServer", "PollLimitError", "Quirks", "ScenarioError"]
 
 _JSON = {"Content-Type": "application/json"}
-
-
-class ScenarioError(JobFSMError, ValueError):
-    """A scenario that is not a legal trace; ``violations`` lists its errors."""
-
-    def __init__(self, message: str, violations: tuple[Any, ...] = ()) -> None:
-        self.violations = violations
-        super().__init__(message)
-
-
-class PollLimitError(JobFSMError, RuntimeError):
-    """The client polled more often than ``poll_limit``: it is most likely looping forever."""
 
 
 @dataclass(frozen=True)

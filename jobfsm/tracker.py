@@ -12,6 +12,7 @@ from collections.abc import Callable
 from functools import lru_cache
 from typing import Any, ClassVar
 
+from jobfsm.errors import IllegalStepError as IllegalStepError  # re-exported: its home was here
 from jobfsm.errors import JobFSMError
 from jobfsm.lifecycle import LIFECYCLE
 from jobfsm.machine import Machine, build_machine, tables
@@ -19,16 +20,6 @@ from jobfsm.report import JobReport, Violation
 from jobfsm.rules import RANK, Mode
 from jobfsm.spec import Spec
 from jobfsm.validation import Options, Validator
-
-
-class IllegalStepError(JobFSMError, ValueError):
-    """A poll broke a rule at the failing severity; the tracker stays at its last legal status."""
-
-    def __init__(self, violation: Violation, history: list[str | None]) -> None:
-        self.violation = violation
-        self.index = violation.index
-        self.history = list(history)
-        super().__init__(f"poll {violation.index}: {violation.rule}: {violation.message}")
 
 
 class Tracker:

@@ -84,3 +84,20 @@ def test_rule_table_is_the_rule_list() -> None:
 
     rows = re.findall(r"^\| ([a-z-]+) \| (error|warning|info) \| (.*) \|$", README, re.M)
     assert rows == [(r.id, r.severity, r.meaning) for r in RULES]
+
+
+def test_errors_the_readme_lists_import_from_jobfsm() -> None:
+    """Every error the README's error paragraph names is importable from jobfsm, with the built-in it names."""
+    import builtins
+
+    import jobfsm
+
+    paragraph = README[README.index("Errors all derive"):].split("\n\n", 1)[0]
+    named = {name for name in re.findall(r"`(\w+Error)`", paragraph) if not hasattr(builtins, name)}
+    assert named == {"SpecError", "SpecFileError", "InputError", "OptionsError", "UnknownStatusError",
+                     "TraceViolationError", "IllegalStepError", "RenderError", "ScenarioError", "PollLimitError",
+                     "ObservationError"}
+    for name in named:
+        assert issubclass(getattr(jobfsm, name), jobfsm.JobFSMError)
+    for name, base in re.findall(r"`(\w+Error)` \(an? `(\w+Error)`", paragraph):
+        assert issubclass(getattr(jobfsm, name), getattr(builtins, base))
