@@ -27,6 +27,8 @@ if TYPE_CHECKING:
     from jobfsm.validation import Options
 
 EXIT_OK, EXIT_VIOLATIONS, EXIT_INPUT = 0, 1, 2
+QUIET_HELP = ("text report: show only failing jobs and their violations at the failing severity, and no progress "
+              "line; --format json always holds the complete report")
 
 EPILOG = """\
 examples:
@@ -197,7 +199,7 @@ def _judging(p: argparse.ArgumentParser) -> None:
                    help=f"set a rule's severity ({', '.join(LEVELS)}); repeatable")
     p.add_argument("--format", choices=("text", "json"), default="text", help="report format")
     p.add_argument("-q", "--quiet", action="store_true",
-                   help="text report: show only violations at the failing severity")
+                   help=QUIET_HELP)
 
 
 def _options(args: argparse.Namespace) -> Options:

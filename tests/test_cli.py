@@ -213,6 +213,25 @@ def test_stdin(data, argv, final, polls, capsys, monkeypatch):
     assert (rep["input_errors"], buffer.closed) == ([], False)
 
 
+@pytest.mark.parametrize("command", [["validate", "unknown.txt", "bad.txt"], ["check", "inProgress", "bogus"]],
+                         ids=["validate", "check"])
+def test_quiet_leaves_the_json_report_complete(command, capsys):
+    """-q changes the text report only: the JSON report, the complete record, is the same with or without it."""
+    code = run(command[0], "--format", "json", *command[1:])
+    full = capsys.readouterr().out
+    assert "warning" in full
+    assert run(command[0], "--format", "json", "-q", *command[1:]) == code
+    assert capsys.readouterr().out == full
+
+
+def test_quiet_help_says_it_is_for_text(capsys):
+    """-q's help says what it hides in text and that the JSON report stays complete."""
+    assert run("validate", "--help") == 0
+    help_text = " ".join(capsys.readouterr().out.split())
+    assert ("-q, --quiet text report: show only failing jobs and their violations at the failing severity, and no "
+            "progress line; --format json always holds the complete report") in help_text
+
+
 def test_check_command(capsys):
     """``jobfsm check`` validates the statuses given as arguments, located by index."""
     assert run("check", "completed", "inProgress") == 1
