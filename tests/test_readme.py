@@ -101,3 +101,20 @@ def test_errors_the_readme_lists_import_from_jobfsm() -> None:
         assert issubclass(getattr(jobfsm, name), jobfsm.JobFSMError)
     for name, base in re.findall(r"`(\w+Error)` \(an? `(\w+Error)`", paragraph):
         assert issubclass(getattr(jobfsm, name), getattr(builtins, base))
+
+
+def test_readme_names_what_the_render_extra_installs() -> None:
+    """Both places the README tells what the render extra brings name every package setup.cfg puts in it."""
+    import configparser
+
+    cfg = configparser.ConfigParser()
+    cfg.read(ROOT / "setup.cfg")
+    extra = cfg["options.extras_require"]["render"]
+    packages = {re.split(r"[<>=!~; ]", line.strip())[0] for line in extra.splitlines() if line.strip()}
+    assert packages == {"pygraphviz", "graphviz"}
+    top = README[README.index("the `render` extra brings"):].split(". ", 1)[0]
+    images = README[README.index("**Images**"):].split("\n\n", 1)[0]
+    for text in (top, images):
+        assert "pygraphviz" in text
+        assert "the `graphviz` package" in text
+    assert "a `dot` on `PATH` (e.g. from `apt-get install graphviz`) is used" in " ".join(images.split())
