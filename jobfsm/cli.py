@@ -163,7 +163,8 @@ def _parser() -> argparse.ArgumentParser:
     docs = sub.add_parser("docs", help="write the Markdown lifecycle page")
     docs.add_argument("-o", "--output", metavar="PATH", help="write here instead of standard output")
     docs.add_argument("--svg", default="lifecycle.svg", metavar="HREF",
-                      help="the image the page embeds (default lifecycle.svg; '' for none)")
+                      help="the address of the image the page shows, relative to the page (default lifecycle.svg; "
+                      "'' for none); this writes no image: draw it with jobfsm render -o")
     _spec_option(docs)
     docs.set_defaults(run=_docs)
     _coverage_parser(sub)

@@ -118,3 +118,14 @@ def test_readme_names_what_the_render_extra_installs() -> None:
         assert "pygraphviz" in text
         assert "the `graphviz` package" in text
     assert "a `dot` on `PATH` (e.g. from `apt-get install graphviz`) is used" in " ".join(images.split())
+
+
+def test_docs_commands_draw_the_image_they_show() -> None:
+    """Each `jobfsm docs --svg X` the README shows comes after a `jobfsm render -o X` that draws X."""
+    lines = [line for block in re.findall(r"```sh\n(.*?)```", README, re.S) for line in block.splitlines()
+             if "jobfsm docs" in line and "--svg" in line]
+    assert lines
+    for line in lines:
+        href = re.search(r"--svg (\S+)", line)
+        assert href is not None
+        assert f"jobfsm render -o {href.group(1)} && jobfsm docs" in line
