@@ -46,7 +46,7 @@ examples:
   jobfsm validate --spec examples/specs/long-running-operation.toml examples/specs/lro-*.json
   jobfsm spec --check my-lifecycle.toml
   jobfsm spec --diff old.toml new.toml
-  jobfsm coverage --format junit -o coverage.xml --fail-under 80 tests/traces/*.json
+  jobfsm coverage --format junit -o coverage.xml --fail-under 80 examples/*.json
   jobfsm paths --format jsonl -o covering.jsonl
   jobfsm serve --all-quirks --har polls.har notStarted inProgress completed
 

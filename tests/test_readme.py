@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import glob
 import re
+import shlex
 from pathlib import Path
 
 import pytest
@@ -129,3 +130,21 @@ def test_docs_commands_draw_the_image_they_show() -> None:
         href = re.search(r"--svg (\S+)", line)
         assert href is not None
         assert f"jobfsm render -o {href.group(1)} && jobfsm docs" in line
+
+
+COVERAGE = [line.split("  #")[0].strip() for block in re.findall(r"```sh\n(.*?)```", README, re.S)
+            for line in block.splitlines() if line.startswith("jobfsm coverage ") and "covering" not in line]
+
+
+@pytest.mark.parametrize("line", COVERAGE, ids=COVERAGE)
+def test_coverage_examples_run_on_shipped_files(line: str, tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each `jobfsm coverage` example reads files the repository ships: no input error, no missing file."""
+    monkeypatch.chdir(ROOT)
+    argv = shlex.split(line)[1:]
+    if "-o" in argv:
+        argv[argv.index("-o") + 1] = str(tmp_path / argv[argv.index("-o") + 1])
+    args = [p for a in argv for p in (sorted(glob.glob(a)) if "*" in a else [a])]
+    assert all(glob.glob(a) for a in argv if "*" in a)
+    assert main(args) in (0, 1)
+    assert "input error" not in capsys.readouterr().out
