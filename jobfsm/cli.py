@@ -632,6 +632,8 @@ def _serve_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     srv.add_argument("--long-queue", type=int, default=0, metavar="N", help="quirk: N extra notStarted answers")
     srv.add_argument("--all-quirks", action="store_true", help="every quirk (expiry after 1, a queue of 3)")
     srv.add_argument("--poll-limit", type=int, default=1000, metavar="N", help="answer 503 past N polls")
+    srv.add_argument("--no-check", action="store_true",
+                     help="play the statuses even when they break the lifecycle (the verdict then reports it)")
     srv.add_argument("--timeout", type=float, metavar="SECONDS", help="stop serving after this long")
     srv.add_argument("--har", metavar="PATH", help="write what was asked and answered here, as HAR 1.2")
     srv.add_argument("--fail-on", choices=SEVERITIES, default="error",
@@ -643,6 +645,7 @@ def _serve(args: argparse.Namespace) -> int:
     import signal
     import threading
 
+    from jobfsm.errors import ScenarioError
     from jobfsm.fake import FakeServer, Quirks
     from jobfsm.validation import Options
 
@@ -661,7 +664,12 @@ def _serve(args: argparse.Namespace) -> int:
     stop = threading.Event()
     previous = signal.signal(signal.SIGTERM, lambda *_: stop.set())
     try:
-        monitor = server.monitor(scenario, seed=args.seed, quirks=quirks, poll_limit=args.poll_limit)
+        try:
+            monitor = server.monitor(scenario, seed=args.seed, quirks=quirks, poll_limit=args.poll_limit,
+                                     check=not args.no_check)
+        except ScenarioError as exc:  # the remedy is the command's own, not the Python API's check=False
+            raise ScenarioError(exc.problem, exc.violations, "pass --no-check to play it anyway"
+                                if exc.remedy else "") from None
         _write(f"monitor: {monitor.url}\nstart: {monitor.start_url}\nserving until interrupted "
                f"({' '.join(b['status'] for b in monitor.scenario)})")
         with contextlib.suppress(KeyboardInterrupt):

@@ -88,11 +88,14 @@ class RenderError(JobFSMError, RuntimeError):
 
 
 class ScenarioError(JobFSMError, ValueError):
-    """A fake monitor's scenario that is not a legal trace; ``violations`` lists its errors."""
+    """A fake monitor's scenario that is not a legal trace; ``violations`` lists its errors, ``problem`` says
+    what is wrong and ``remedy`` (when there is one) how to play it anyway."""
 
-    def __init__(self, message: str, violations: tuple[Violation, ...] = ()) -> None:
+    def __init__(self, message: str, violations: tuple[Violation, ...] = (), remedy: str = "") -> None:
         self.violations = violations
-        super().__init__(message)
+        self.problem = message
+        self.remedy = remedy
+        super().__init__(f"{message}; {remedy}" if remedy else message)
 
 
 class PollLimitError(JobFSMError, RuntimeError):

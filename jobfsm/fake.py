@@ -309,8 +309,8 @@ def _check_scenario(scenario: list[dict[str, Any]], spec: Spec) -> None:
     errors = tuple(v for v in report.violations if v.severity == "error")
     if errors:
         raise ScenarioError(f"the scenario is not a legal trace: {errors[0].line()}"
-                            f"{f' (and {len(errors) - 1} more)' if len(errors) > 1 else ''}; pass check=False to "
-                            f"play it anyway", errors)
+                            f"{f' (and {len(errors) - 1} more)' if len(errors) > 1 else ''}", errors,
+                            "pass check=False to play it anyway")
 
 
 def _collapse(validator: Validator, raw: Iterable[Any]) -> list[str]:

@@ -367,11 +367,12 @@ def test_serve_command_plays_a_scenario_until_terminated(tmp_path, capsys: pytes
     (["--timeout", "0.1", "notStarted"], 0, "no requests were made", ""),
     (["--timeout", "0.1", "completed", "inProgress"], 2, "",
      "jobfsm: error: the scenario is not a legal trace: [1]: error: left-terminal: inProgress after terminal status "
-     "completed; a terminal status may only repeat; pass check=False to play it anyway"),
+     "completed; a terminal status may only repeat; pass --no-check to play it anyway"),
+    (["--timeout", "0.1", "--no-check", "completed", "inProgress"], 0, "no requests were made", ""),
     (["--timeout", "0"], 2, "", "jobfsm: error: --timeout must be a positive number of seconds, found 0"),
     (["--timeout", "0.1"], 2, "", "jobfsm: error: give a scenario (a legal trace of statuses or bodies) or a seed "
                                   "for a random walk, not both"),
-], ids=["idle", "illegal-scenario", "zero-timeout", "nothing-to-play"])
+], ids=["idle", "illegal-scenario", "illegal-scenario-no-check", "zero-timeout", "nothing-to-play"])
 def test_serve_command_exits(argv: list[str], code: int, out: str, err: str,
                              capsys: pytest.CaptureFixture[str]) -> None:
     """`jobfsm serve` with nothing polled exits 0; an illegal or missing scenario is a usage error (2)."""
