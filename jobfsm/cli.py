@@ -656,6 +656,11 @@ def _serve(args: argparse.Namespace) -> int:
                         args.long_queue)
     if args.timeout is not None and not args.timeout > 0:
         raise OptionsError(f"--timeout must be a positive number of seconds, found {args.timeout:g}")
+    if not args.statuses and args.seed is None:
+        raise OptionsError("nothing to serve: give the scenario's statuses (e.g. jobfsm serve notStarted inProgress "
+                           "completed) or --seed N for a random walk")
+    if args.statuses and args.seed is not None:
+        raise OptionsError("give the scenario's statuses or --seed N for a random walk, not both")
     scenario = args.statuses or None
     try:
         server = FakeServer(port=args.port).start()

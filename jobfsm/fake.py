@@ -87,7 +87,10 @@ class FakeMonitor:
     def __init__(self, scenario: Sequence[Any] | None = None, *, seed: int | None = None,
                  quirks: Quirks | None = None, url: str = "https://monitor.fake.invalid/monitor/1",
                  spec: Spec = LIFECYCLE, poll_limit: int = 1000, check: bool = True) -> None:
-        if (scenario is None) == (seed is None):
+        if scenario is None and seed is None:
+            raise OptionsError("nothing to play: give a scenario (a legal trace of statuses or bodies) or a seed "
+                               "for a random walk")
+        if scenario is not None and seed is not None:
             raise OptionsError("give a scenario (a legal trace of statuses or bodies) or a seed for a random walk, "
                                "not both")
         self.spec = spec

@@ -128,7 +128,8 @@ def test_seeded_random_walks_are_legal_complete_and_repeatable() -> None:
     ({"scenario": ["completed", "inProgress"]}, ScenarioError,
      "the scenario is not a legal trace: [1]: error: left-terminal: inProgress after terminal status completed; a "
      "terminal status may only repeat; pass check=False to play it anyway"),
-    ({}, OptionsError, "give a scenario (a legal trace of statuses or bodies) or a seed for a random walk, not both"),
+    ({}, OptionsError, "nothing to play: give a scenario (a legal trace of statuses or bodies) or a seed for a "
+                       "random walk"),
     ({"scenario": HAPPY, "seed": 1}, OptionsError,
      "give a scenario (a legal trace of statuses or bodies) or a seed for a random walk, not both"),
     ({"scenario": "completed"}, ScenarioError, "a scenario is a list of statuses or asyncJobStatus bodies, found str"),
@@ -370,9 +371,14 @@ def test_serve_command_plays_a_scenario_until_terminated(tmp_path, capsys: pytes
      "completed; a terminal status may only repeat; pass --no-check to play it anyway"),
     (["--timeout", "0.1", "--no-check", "completed", "inProgress"], 0, "no requests were made", ""),
     (["--timeout", "0"], 2, "", "jobfsm: error: --timeout must be a positive number of seconds, found 0"),
-    (["--timeout", "0.1"], 2, "", "jobfsm: error: give a scenario (a legal trace of statuses or bodies) or a seed "
-                                  "for a random walk, not both"),
-], ids=["idle", "illegal-scenario", "illegal-scenario-no-check", "zero-timeout", "nothing-to-play"])
+    (["--timeout", "0.1"], 2, "", "jobfsm: error: nothing to serve: give the scenario's statuses (e.g. jobfsm serve "
+                                  "notStarted inProgress completed) or --seed N for a random walk"),
+    ([], 2, "", "jobfsm: error: nothing to serve: give the scenario's statuses (e.g. jobfsm serve notStarted "
+                "inProgress completed) or --seed N for a random walk"),
+    (["--seed", "3", "notStarted"], 2, "", "jobfsm: error: give the scenario's statuses or --seed N for a random "
+                                           "walk, not both"),
+], ids=["idle", "illegal-scenario", "illegal-scenario-no-check", "zero-timeout", "nothing-to-play", "no-arguments",
+        "statuses-and-seed"])
 def test_serve_command_exits(argv: list[str], code: int, out: str, err: str,
                              capsys: pytest.CaptureFixture[str]) -> None:
     """`jobfsm serve` with nothing polled exits 0; an illegal or missing scenario is a usage error (2)."""
