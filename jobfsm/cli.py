@@ -675,7 +675,8 @@ def _serve(args: argparse.Namespace) -> int:
         except ScenarioError as exc:  # the remedy is the command's own, not the Python API's check=False
             raise ScenarioError(exc.problem, exc.violations, "pass --no-check to play it anyway"
                                 if exc.remedy else "") from None
-        _write(f"monitor: {monitor.url}\nstart: {monitor.start_url}\nserving until interrupted "
+        until = "until interrupted" if args.timeout is None else f"for {args.timeout:g} s or until interrupted"
+        _write(f"monitor: {monitor.url}\nstart: {monitor.start_url}\nserving {until} "
                f"({' '.join(b['status'] for b in monitor.scenario)})")
         with contextlib.suppress(KeyboardInterrupt):
             stop.wait(args.timeout)

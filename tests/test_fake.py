@@ -343,7 +343,8 @@ def test_serve_command_plays_a_scenario_until_terminated(tmp_path, capsys: pytes
         head = [proc.stdout.readline() for _ in range(3)]
         assert head[0].startswith("monitor: http://127.0.0.1:")
         url = head[0].split()[1]
-        assert head[1:] == [f"start: {url}/start\n", "serving until interrupted (notStarted inProgress completed)\n"]
+        assert head[1:] == [f"start: {url}/start\n",
+                            "serving for 60 s or until interrupted (notStarted inProgress completed)\n"]
         client = Client(url, token="secret")
         assert client.run() == "completed"
         assert [b["status"] for b in client.seen] == ["notStarted"] * 4 + ["inProgress", "completed"]
@@ -386,6 +387,13 @@ def test_serve_command_exits(argv: list[str], code: int, out: str, err: str,
     got = capsys.readouterr()
     assert got.out.splitlines()[-1:] == ([out] if out else [])
     assert got.err.strip() == err
+
+
+def test_serve_command_says_how_long_it_serves(capsys: pytest.CaptureFixture[str]) -> None:
+    """With --timeout, `jobfsm serve` says it serves for that long or until interrupted."""
+    assert main(["serve", "--timeout", "0.1", "notStarted", "failed"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[2:] == ["serving for 0.1 s or until interrupted (notStarted failed)", "no requests were made"]
 
 
 def test_serve_command_port_in_use(capsys: pytest.CaptureFixture[str]) -> None:
