@@ -389,6 +389,33 @@ def test_serve_command_exits(argv: list[str], code: int, out: str, err: str,
     assert got.err.strip() == err
 
 
+def _serve(*argv: str) -> tuple[subprocess.Popen[str], str]:
+    """Start `jobfsm serve` in a process; the process and the monitor URL it printed first."""
+    proc = subprocess.Popen([sys.executable, "-m", "jobfsm", "serve", *argv], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+    assert proc.stdout is not None
+    return proc, proc.stdout.readline().split()[1]
+
+
+def test_serve_command_fails_a_client_past_the_poll_limit() -> None:
+    """A client polling past --poll-limit gets 503s and the run FAILED with exit 1, never 'ok'; without
+    --timeout it serves until interrupted."""
+    proc, url = _serve("--poll-limit", "3", "notStarted", "failed")
+    try:
+        assert proc.stdout is not None
+        assert proc.stdout.readline() == f"start: {url}/start\n"
+        assert proc.stdout.readline() == "serving until interrupted (notStarted failed)\n"
+        assert [Client(url).get()[0] for _ in range(5)] == [202, 200, 200, 503, 503]
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        out, err = proc.communicate(timeout=30)
+    assert (proc.returncode, err) == (1, "")
+    assert out.splitlines() == [
+        f"fake monitor job {url}: FAILED (final failed, 5 requests, 5 polls)",
+        f"  error: {url}: polled more than 3 times; the client is most likely looping (served so far: notStarted -> "
+        "failed -> failed)"]
+
+
 def test_serve_command_says_how_long_it_serves(capsys: pytest.CaptureFixture[str]) -> None:
     """With --timeout, `jobfsm serve` says it serves for that long or until interrupted."""
     assert main(["serve", "--timeout", "0.1", "notStarted", "failed"]) == 0
