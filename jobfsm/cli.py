@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 from jobfsm import __version__
 from jobfsm.errors import JobFSMError, OptionsError, SpecFileError
 from jobfsm.render import BACKENDS, DIRECTIONS, IMAGE_FORMATS
-from jobfsm.report import Report
+from jobfsm.report import Report, final_text
 from jobfsm.rules import LEVELS, MODES, RULES, SEVERITIES
 
 if TYPE_CHECKING:
@@ -690,7 +690,7 @@ def _serve(args: argparse.Namespace) -> int:
         return EXIT_OK
     job = monitor.report(Options(fail_on=args.fail_on))
     ok = job.ok and not server.errors  # a client that polled past the limit fails the run
-    lines = [f"{job.name}: {'ok' if ok else 'FAILED'} (final {job.final or 'none'}, "
+    lines = [f"{job.name}: {'ok' if ok else 'FAILED'} ({final_text(job.final)}, "
              f"{len(monitor.exchanges)} requests, {len(monitor.polls)} polls)"]
     lines += [f"  {v.line()}" for v in job.violations]
     lines += [f"  error: {exc}" for exc in server.errors[:1]]

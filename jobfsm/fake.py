@@ -244,9 +244,9 @@ class FakeMonitor:
                     f"{self.url}: the client reports {status} (its change {i}), which the monitor did not serve "
                     f"at that point; served: {_served_text(served)}; observed: {_served_text(seen)}")
         if self.finished and served and (not seen or seen[-1] != served[-1]):
-            raise ObservationError(
-                f"{self.url}: the monitor ended at {served[-1]}, but the client's last status is "
-                f"{seen[-1] if seen else 'none'}; served: {_served_text(served)}; observed: {_served_text(seen)}")
+            last = f"the client's last status is {seen[-1]}" if seen else "the client reports no known status"
+            raise ObservationError(f"{self.url}: the monitor ended at {served[-1]}, but {last}; served: "
+                                   f"{_served_text(served)}; observed: {_served_text(seen)}")
         return report
 
     def har(self) -> dict[str, Any]:

@@ -158,7 +158,12 @@ def job_lines(job: JobReport, min_severity: str = "info", quiet: bool = False) -
     if quiet and job.ok and not shown:
         return []
     verdict = "ok" if job.ok else "FAILED"
-    return [f"{job.name}: {verdict} (final {job.final or 'none'}, {plural(job.polls, 'poll')})", *shown]
+    return [f"{job.name}: {verdict} ({final_text(job.final)}, {plural(job.polls, 'poll')})", *shown]
+
+
+def final_text(final: str | None) -> str:
+    """Where a job ended, for its verdict line: ``final completed``, or that no poll carried a known status."""
+    return "no status observed" if final is None else f"final {final}"
 
 
 def summary_line(s: dict[str, int], ok: bool, mode: str) -> str:

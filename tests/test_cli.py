@@ -232,6 +232,19 @@ def test_quiet_help_says_it_is_for_text(capsys):
             "progress line; --format json always holds the complete report") in help_text
 
 
+def test_a_job_without_a_status_says_so(capsys):
+    """A job whose polls carried no known status reads 'no status observed' on its verdict line, not 'final none'."""
+    from pathlib import Path
+
+    har = Path(__file__).parent / "data" / "shared" / "har-auth-401.har"
+    assert run("validate", "--severity", "auth-error=off", str(har)) == 0
+    assert capsys.readouterr().out == (
+        f"{har} job https://contoso-placeholder.example/_api/v2.0/monitor/00000000-0000-0000-0000-00000000000a: ok "
+        "(no status observed, 3 polls)\n"
+        f"  {har}:entry 2: poll 2: warning: no-status-observed: no poll carried a known status (3 polls)\n"
+        "ok: 1 job, 0 failed, 3 polls; 0 errors, 1 warning, 0 infos (sampled mode)\n")
+
+
 def test_check_command(capsys):
     """``jobfsm check`` validates the statuses given as arguments, located by index."""
     assert run("check", "completed", "inProgress") == 1

@@ -189,6 +189,11 @@ def test_check_observed() -> None:
         f"notStarted -> inProgress -> waiting -> inProgress -> failed; observed: notStarted -> inProgress")
     with pytest.raises(TraceViolationError):
         monitor.check_observed(["failed", "inProgress"])
+    with pytest.raises(ObservationError) as exc:
+        monitor.check_observed(["mystery"])  # an unknown status is a warning, and no status the monitor ended at
+    assert str(exc.value) == (
+        f"{monitor.url}: the monitor ended at failed, but the client reports no known status; served: "
+        f"notStarted -> inProgress -> waiting -> inProgress -> failed; observed: nothing")
 
 
 def test_covering_walks_played_by_fakes_cover_every_edge() -> None:

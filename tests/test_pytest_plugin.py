@@ -163,7 +163,7 @@ def test_observe_refuses_what_is_not_a_poll_at_the_call(pytester: pytest.Pyteste
     ''')
     result = pytester.runpytest_subprocess()
     result.assert_outcomes(failed=1)
-    result.stdout.fnmatch_lines(["*jobfsm_trace.observe(42)*", "*InputError: poll 0 of job None: expected a status "
+    result.stdout.fnmatch_lines(["*jobfsm_trace.observe(42)*", "*InputError: poll 0: expected a status "
                                  "string or an asyncJobStatus object, found int"])
 
 

@@ -169,7 +169,7 @@ def test_names_and_events_may_hold_any_text() -> None:
       "same as 'x' but for case: alias 'X'", "duplicate alias 'x'", "status 'c' is not reachable from 'a'",
       "status 'c' cannot reach a terminal status"]),
     ((GOOD[0], GOOD[1], Status("z", "terminal")), GOOD_EDGES, (),
-     ["terminal status 'z': outcome None is not one of success, failure, cancel"]),
+     ["terminal status 'z': no outcome; expected one of success, failure, cancel"]),
     ((GOOD[0], Status("b", "active", outcome="success"), GOOD[2]), GOOD_EDGES, (),
      ["status 'b' is not terminal but has outcome 'success'"]),
     (GOOD, GOOD_EDGES, (Alias("B", "b"), Alias("old", "gone")),

@@ -128,7 +128,7 @@ def test_toml_problems_are_located(text: str, problems: list[str]) -> None:
       "f.json:4: duplicate key 'kind' in statuses[1] (JSON readers keep only the last)"]),
     ('{"name": "x", "statuses": [\n{"name": "a", "kind": "initial"},\n{"name": "b", "kind": "terminal"}],\n'
      '"edges": [\n{"from": "a", "event": "", "to": "b"}]}',
-     ["f.json:3: terminal status 'b': outcome None is not one of success, failure, cancel",
+     ["f.json:3: terminal status 'b': no outcome; expected one of success, failure, cancel",
       "f.json:5: edge a -''-> b: event '' is not a non-empty string"]),
     ("[1, 2]", ["f.json: expected a table of schema, name, statuses, edges, aliases, notes at the top, found a list"]),
 ], ids=["duplicate-keys", "missing-outcome-and-empty-event", "not-a-table"])
