@@ -177,7 +177,9 @@ def summary_line(s: dict[str, int], ok: bool, mode: str) -> str:
 
 def shorten(value: Any, limit: int = 60) -> str:
     """``repr(value)`` cut to about ``limit`` characters, with the full length when cut: messages stay one
-    short line whatever a trace holds."""
+    short line whatever a trace holds. None is shown as JSON's null: the values come from JSON and YAML."""
+    if value is None:
+        return "null"
     try:
         # containers through reprlib, which stops at a few items and levels: a YAML alias bomb is cheap to
         # hold but exponential to print in full

@@ -157,7 +157,8 @@ def test_yaml_cassette_with_python_tags_is_refused(tmp_path: Path) -> None:
 @pytest.mark.parametrize(("text", "message"), [
     ("interactions: []\nversion: 2\n", "unknown cassette version 2; expected 1"),
     ("just: text\n", "expected a VCR.py cassette: a mapping with interactions"),
-], ids=["version", "not-a-cassette"])
+    ("interactions: []\nversion: null\n", "unknown cassette version null; expected 1"),
+], ids=["version", "not-a-cassette", "version-null"])
 def test_cassette_shape(tmp_path: Path, text: str, message: str) -> None:
     """Cassettes of another version or shape are one clear input problem."""
     path = tmp_path / "c.yaml"
@@ -214,7 +215,8 @@ def test_yaml_alias_bomb_is_cheap(tmp_path: Path) -> None:
     ({"status": 200, "headers": {"Location": "x"}, "content": {}},
      "unreadable HAR entry: headers are not a list of name/value pairs"),
     ({"status": "202", "content": {}}, "unreadable HAR entry: the HTTP status '202' is not a three-digit number"),
-], ids=["truncated-gzip", "gzip-bomb", "unknown-encoding", "headers-object", "status-string"])
+    ({"status": None, "content": {}}, "unreadable HAR entry: the HTTP status null is not a three-digit number"),
+], ids=["truncated-gzip", "gzip-bomb", "unknown-encoding", "headers-object", "status-string", "status-null"])
 def test_bad_entries_are_one_line_each(tmp_path: Path, response: dict, message: str) -> None:
     """Broken or oversized bodies and mistyped fields are input problems at their entry, never a traceback."""
     bad = {"request": {"method": "GET", "url": MONITOR}, "response": response}
