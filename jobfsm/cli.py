@@ -128,10 +128,11 @@ def _parser() -> argparse.ArgumentParser:
     spec.add_argument("--format", choices=("text", "json", "toml"), default="text",
                       help="text, json or toml (toml: printing only)")
     _spec_option(spec)
-    spec.add_argument("--check", nargs="+", metavar="FILE", help="lint these spec files, every problem at once")
-    spec.add_argument("--diff", nargs=2, metavar=("OLD", "NEW"),
-                      help="statuses, edges and aliases added, removed or changed, and the status pairs whose "
-                      "legality changes in each mode")
+    spec.add_argument("--check", action="store_true", help="lint the spec files FILE..., every problem at once")
+    spec.add_argument("--diff", action="store_true",
+                      help="compare two spec files, FILE... being OLD NEW: statuses, edges and aliases added, removed "
+                      "or changed, and the status pairs whose legality changes in each mode")
+    spec.add_argument("files", nargs="*", metavar="FILE", help="with --check, the files to lint; with --diff, OLD NEW")
     spec.set_defaults(run=_spec)
 
     rules = sub.add_parser("rules", help="print the rule ids with their default severities")
@@ -324,14 +325,20 @@ def _spec(args: argparse.Namespace) -> int:
     if args.check or args.diff:
         if args.check and args.diff:
             raise OptionsError("--check and --diff: give one of them")
+        if args.diff and len(args.files) != 2:
+            raise OptionsError(f"--diff compares two spec files, OLD and NEW; found {len(args.files)}")
+        if not args.files:
+            raise OptionsError("--check: give the spec files to lint")
         if args.spec:
             raise OptionsError(f"--spec goes with printing a lifecycle; {'--check' if args.check else '--diff'} "
                                "names its own files")
         if args.format == "toml":
             raise OptionsError("--format toml prints a lifecycle; --check and --diff report in text or json")
         if args.check:
-            return _spec_check(args.check, args.format)
-        return _spec_diff(args.diff[0], args.diff[1], args.format)
+            return _spec_check(args.files, args.format)
+        return _spec_diff(args.files[0], args.files[1], args.format)
+    if args.files:
+        raise OptionsError(f"{args.files[0]}: spec files go with --check or --diff; to print one, give --spec FILE")
     spec = _lifecycle(args)
     if args.format == "json":
         _write(json.dumps(to_json(spec), indent=1, ensure_ascii=False))

@@ -179,15 +179,44 @@ def test_spec_diff(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
         str(old), str(new), {"from": "cancelPending", "to": "failed", "old": "illegal", "new": "legal"})
 
 
+@pytest.mark.parametrize("order", [
+    ["--diff", "--format", "json", "{old}", "{new}"], ["--format", "json", "--diff", "{old}", "{new}"],
+    ["--diff", "{old}", "{new}", "--format", "json"], ["{old}", "{new}", "--diff", "--format", "json"],
+], ids=["flags-first", "format-first", "files-first-after-diff", "files-first"])
+def test_spec_diff_takes_options_in_any_order(order: list[str], tmp_path: Path,
+                                              capsys: pytest.CaptureFixture[str]) -> None:
+    """spec --diff OLD NEW reads its options before or after the files: the same JSON report in every order."""
+    old, new = tmp_path / "old.toml", tmp_path / "new.toml"
+    old.write_text(to_toml(LIFECYCLE))
+    new.write_text(to_toml(LIFECYCLE).replace('event = "confirm_cancel"', 'event = "confirm"'))
+    assert run("spec", *(a.format(old=old, new=new) for a in order)) == 1
+    result = json.loads(capsys.readouterr().out)
+    assert (result["old_file"], result["new_file"]) == (str(old), str(new))
+    assert result["schema"] == "jobfsm.specdiff/1"
+
+
+@pytest.mark.parametrize("order", [["--check", "--format", "json", "{lro}"], ["{lro}", "--format", "json", "--check"]],
+                         ids=["flags-first", "file-first"])
+def test_spec_check_takes_options_in_any_order(order: list[str], capsys: pytest.CaptureFixture[str]) -> None:
+    """spec --check FILE... reads its options before or after the files."""
+    assert run("spec", *(a.format(lro=LRO) for a in order)) == 0
+    assert json.loads(capsys.readouterr().out)["files"][0]["file"] == str(LRO)
+
+
 @pytest.mark.parametrize(("argv", "message"), [
-    (["spec", "--check", "a.toml", "--diff", "a.toml", "b.toml"], "--check and --diff: give one of them"),
+    (["spec", "--check", "--diff", "a.toml", "b.toml"], "--check and --diff: give one of them"),
     (["spec", "--spec", "a.toml", "--check", "b.toml"], "--spec goes with printing a lifecycle; --check names its "
      "own files"),
     (["spec", "--format", "toml", "--diff", "a.toml", "b.toml"],
      "--format toml prints a lifecycle; --check and --diff report in text or json"),
     (["spec", "--diff", "missing.toml", str(LRO)], "missing.toml: cannot read: No such file or directory"),
     (["validate", "--spec", "missing.toml", "x.json"], "missing.toml: cannot read: No such file or directory"),
-], ids=["check-and-diff", "spec-and-check", "toml-and-diff", "diff-missing", "validate-missing-spec"])
+    (["spec", "--diff", "a.toml"], "--diff compares two spec files, OLD and NEW; found 1"),
+    (["spec", "--diff", "a.toml", "b.toml", "c.toml"], "--diff compares two spec files, OLD and NEW; found 3"),
+    (["spec", "--check", "--format", "json"], "--check: give the spec files to lint"),
+    (["spec", "a.toml"], "a.toml: spec files go with --check or --diff; to print one, give --spec FILE"),
+], ids=["check-and-diff", "spec-and-check", "toml-and-diff", "diff-missing", "validate-missing-spec", "diff-one-file",
+        "diff-three-files", "check-no-file", "file-without-check-or-diff"])
 def test_spec_option_mistakes(argv: list[str], message: str, capsys: pytest.CaptureFixture[str]) -> None:
     """Options that do not go together, and missing spec files, are one-line errors with exit 2."""
     assert run(*argv) == 2
