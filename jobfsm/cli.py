@@ -56,8 +56,11 @@ exit codes: 0 valid, 1 violations at the failing severity, 2 usage or input erro
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command; returns the exit code instead of raising."""
+    parser = _parser()
+    if not (sys.argv[1:] if argv is None else argv):
+        return _no_command(parser)
     try:
-        args = _parser().parse_args(argv)
+        args = parser.parse_args(argv)
     except SystemExit as exc:  # --help, --version and usage errors: argparse has printed why
         return exc.code if isinstance(exc.code, int) else EXIT_INPUT
     if sys.stdout is None:
@@ -79,6 +82,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_INPUT
     except KeyboardInterrupt:
         return 130
+
+
+def _no_command(parser: argparse.ArgumentParser) -> int:
+    """No arguments at all: the usage and the commands, as -h lists them, then what is missing."""
+    text = parser.format_help()
+    start = text.index("\ncommands:\n")
+    commands = text[start:text.index("\n\n", start + 1)]
+    sys.stderr.write(f"{parser.format_usage()}{commands}\n\njobfsm: error: give a command; jobfsm COMMAND -h tells "
+                     "more about one\n")
+    return EXIT_INPUT
 
 
 def _write(text: str) -> None:

@@ -245,6 +245,28 @@ def test_a_job_without_a_status_says_so(capsys):
         "ok: 1 job, 0 failed, 3 polls; 0 errors, 1 warning, 0 infos (sampled mode)\n")
 
 
+def test_no_arguments_lists_the_commands(capsys, monkeypatch):
+    """`jobfsm` alone exits 2 with the usage, the commands as -h lists them, and what is missing."""
+    monkeypatch.setenv("COLUMNS", "200")  # one line per command
+    assert run() == 2
+    out, err = capsys.readouterr()
+    assert out == ""
+    assert err == (
+        "usage: jobfsm [-h] [--version] COMMAND ...\n\ncommands:\n  COMMAND\n"
+        "    validate  validate trace files\n"
+        "    check     validate a sequence of statuses typed inline\n"
+        "    spec      print the lifecycle; lint spec files (--check) or compare two (--diff)\n"
+        "    rules     print the rule ids with their default severities\n"
+        "    render    draw the lifecycle (DOT, Mermaid, SVG, PNG, PDF), or a trace over it\n"
+        "    docs      write the Markdown lifecycle page\n"
+        "    coverage  which statuses and edges a set of traces exercised, and which not\n"
+        "    paths     write the fewest legal traces that together cover every edge\n"
+        "    serve     serve a fake monitor URL over HTTP, quirks included\n"
+        "\njobfsm: error: give a command; jobfsm COMMAND -h tells more about one\n")
+    assert run("-h") == 0
+    assert err.split("\n\n")[1] in capsys.readouterr().out
+
+
 def test_check_command(capsys):
     """``jobfsm check`` validates the statuses given as arguments, located by index."""
     assert run("check", "completed", "inProgress") == 1
