@@ -554,6 +554,7 @@ def _coverage_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -
                      help="sampled: polls may skip statuses (default); strict: every change is one edge")
     cov.add_argument("--input-format", choices=("auto", "text", "json", "jsonl", "har", "cassette"), default="auto")
     cov.add_argument("--job-key", metavar="FIELD", help="field naming the job in logs of many jobs (default: job)")
+    _spec_option(cov)
     cov.set_defaults(run=_coverage)
 
 
@@ -571,7 +572,7 @@ def _coverage(args: argparse.Namespace) -> int:
     from jobfsm.coverage import CoverageCollector
     from jobfsm.validation import Options
 
-    collector = CoverageCollector(Options(args.mode), count_inferred=args.count_inferred)
+    collector = CoverageCollector(Options(args.mode), _lifecycle(args), count_inferred=args.count_inferred)
     fmt = None if args.input_format == "auto" else args.input_format
     for path in args.paths:
         collector.add_path(path, fmt=fmt, job_key=args.job_key)
@@ -611,6 +612,7 @@ def _paths_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     pth.add_argument("--repeat", type=int, default=1, metavar="N",
                      help="polls per visit to a non-terminal status (default 1)")
     pth.add_argument("--job-key", default="job", metavar="FIELD", help="field naming each trace (default: job)")
+    _spec_option(pth)
     pth.set_defaults(run=_paths)
 
 
@@ -619,12 +621,13 @@ def _paths(args: argparse.Namespace) -> int:
     from jobfsm.paths import Target, covering_traces, covering_walks
 
     cover: Target = "statuses" if args.statuses else "edges"
+    spec = _lifecycle(args)
     if args.format == "text":
-        walks = covering_walks(cover=cover)
+        walks = covering_walks(spec, cover=cover)
         width = len(str(len(walks)))
         text = "\n".join(f"path-{n:0{width}d}: {' '.join(w)}" for n, w in enumerate(walks, 1))
     else:
-        log = covering_traces(cover=cover, repeat=args.repeat, job_key=check_job_key(args.job_key))
+        log = covering_traces(spec, cover=cover, repeat=args.repeat, job_key=check_job_key(args.job_key))
         text = "\n".join(json.dumps(body) for body in log) if args.format == "jsonl" else json.dumps(log, indent=1)
     if args.output and args.output != "-":
         _save(args.output, (text + "\n").encode())
@@ -658,6 +661,7 @@ def _serve_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     srv.add_argument("--har", metavar="PATH", help="write what was asked and answered here, as HAR 1.2")
     srv.add_argument("--fail-on", choices=SEVERITIES, default="error",
                      help="lowest severity of the recording that makes the exit code 1 (default: error)")
+    _spec_option(srv)
     srv.set_defaults(run=_serve)
 
 
@@ -682,6 +686,7 @@ def _serve(args: argparse.Namespace) -> int:
     if args.statuses and args.seed is not None:
         raise OptionsError("give the scenario's statuses or --seed N for a random walk, not both")
     scenario = args.statuses or None
+    spec = _lifecycle(args)
     try:
         server = FakeServer(port=args.port).start()
     except OSError as exc:
@@ -691,7 +696,7 @@ def _serve(args: argparse.Namespace) -> int:
     try:
         try:
             monitor = server.monitor(scenario, seed=args.seed, quirks=quirks, poll_limit=args.poll_limit,
-                                     check=not args.no_check)
+                                     check=not args.no_check, spec=spec)
         except ScenarioError as exc:  # the remedy is the command's own, not the Python API's check=False
             raise ScenarioError(exc.problem, exc.violations, "pass --no-check to play it anyway"
                                 if exc.remedy else "") from None

@@ -51,6 +51,32 @@ def test_lro_traces_under_the_builtin_spec_are_other_vocabulary(capsys: pytest.C
     assert rules.count("status-alias") == 7
 
 
+def test_lro_paths_and_their_coverage(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """paths --spec covers that spec's edges; coverage --spec counts them against it: every edge, exit 0."""
+    assert run("paths", "--spec", LRO, "--format", "text") == 0
+    assert capsys.readouterr().out == ("path-1: notStarted running succeeded\npath-2: notStarted running failed\n"
+                                       "path-3: notStarted failed\n")
+    assert run("paths", "--spec", LRO, "-o", tmp_path / "covering.json") == 0
+    assert run("coverage", "--spec", LRO, "--fail-under", "100", tmp_path / "covering.json") == 0
+    assert capsys.readouterr().out.splitlines()[-1] == "ok: edge coverage 100.0% reaches --fail-under 100%"
+
+
+def test_lro_coverage_of_the_example_traces(capsys: pytest.CaptureFixture[str]) -> None:
+    """coverage --spec reports that spec's statuses and edges, and the edge its example traces never take."""
+    assert run("coverage", "--spec", LRO, *LRO_TRACES) == 0
+    assert capsys.readouterr().out == (
+        "coverage of 4 jobs (12 polls, sampled mode; only observed changes count)\n"
+        "statuses: 4 of 4 covered (100.0%)\n"
+        "  ok        notStarted  3 polls\n  ok        running     4 polls\n  ok        succeeded   3 polls\n"
+        "  ok        failed      1 poll\n"
+        "edges: 3 of 4 covered (75.0%)\n"
+        "  ok        notStarted -start-> running   2 observed, 0 inferred\n"
+        "  ok        notStarted -reject-> failed   1 observed, 0 inferred\n"
+        "  ok        running -succeed-> succeeded  3 observed, 0 inferred\n"
+        "  MISSING   running -fail-> failed        0 observed, 0 inferred\n"
+        "uncovered edges (1):\n  running -fail-> failed\n")
+
+
 def test_lro_check_and_its_violations(capsys: pytest.CaptureFixture[str]) -> None:
     """check --spec judges typed statuses by that spec: leaving succeeded is an error naming its statuses."""
     assert run("check", "--spec", LRO, "notStarted", "succeeded", "running") == 1
@@ -223,8 +249,9 @@ def test_spec_option_mistakes(argv: list[str], message: str, capsys: pytest.Capt
     assert capsys.readouterr() == ("", f"jobfsm: error: {message}\n")
 
 
-@pytest.mark.parametrize("command", [["validate", "x.json"], ["check", "a"], ["spec"], ["render"], ["docs"]],
-                         ids=["validate", "check", "spec", "render", "docs"])
+@pytest.mark.parametrize("command", [["validate", "x.json"], ["check", "a"], ["spec"], ["render"], ["docs"],
+                                     ["coverage", "x.json"], ["paths"], ["serve", "--seed", "1"]],
+                         ids=["validate", "check", "spec", "render", "docs", "coverage", "paths", "serve"])
 def test_every_command_refuses_a_broken_spec(command: list[str], tmp_path: Path,
                                               capsys: pytest.CaptureFixture[str]) -> None:
     """--spec with problems stops every command with one line naming them all, exit 2, nothing on stdout."""

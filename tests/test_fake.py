@@ -10,6 +10,7 @@ import subprocess
 import sys
 import urllib.error
 import urllib.request
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -419,6 +420,23 @@ def test_serve_command_fails_a_client_past_the_poll_limit() -> None:
         f"fake monitor job {url}: FAILED (final failed, 5 requests, 5 polls)",
         f"  error: {url}: polled more than 3 times; the client is most likely looping (served so far: notStarted -> "
         "failed -> failed)"]
+
+
+def test_serve_command_plays_a_spec_of_its_own() -> None:
+    """serve --spec plays that lifecycle: succeeded is its success (a 303), and the verdict judges by it."""
+    spec = Path(__file__).parent.parent / "examples" / "specs" / "long-running-operation.toml"
+    proc, url = _serve("--spec", str(spec), "notStarted", "running", "succeeded")
+    try:
+        assert proc.stdout is not None
+        assert [proc.stdout.readline() for _ in range(2)] == [
+            f"start: {url}/start\n", "serving until interrupted (notStarted running succeeded)\n"]
+        assert [(code, body.get("status")) for code, _, body in (Client(url).get() for _ in range(3))] == [
+            (202, "notStarted"), (202, "running"), (200, None)]  # urllib follows the 303 to the item
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        out, err = proc.communicate(timeout=30)
+    assert (proc.returncode, err) == (0, "")
+    assert out.splitlines() == [f"fake monitor job {url}: ok (final succeeded, 4 requests, 3 polls)"]
 
 
 def test_serve_command_says_how_long_it_serves(capsys: pytest.CaptureFixture[str]) -> None:
