@@ -162,6 +162,7 @@ class FakeMonitor:
 
     def __call__(self, method: str, url: str, headers: Mapping[str, str] | None = None) -> Answer:
         """Answer one request; raises ``PollLimitError`` past ``poll_limit`` polls (the server answers 503)."""
+        __tracebackhide__ = True  # pytest: a failing test shows the client's code, not the fake's
         sent = {k.lower(): v for k, v in (headers or {}).items()}
         with self._lock:
             answer = self._answer(method.upper(), urlsplit(url).path, sent)
@@ -219,6 +220,7 @@ class FakeMonitor:
         """Check what a client reports having seen (statuses or bodies): it must follow the lifecycle, carry
         only statuses the monitor served, in the order served, and end where the monitor ended when it did.
         Raises ``TraceViolationError`` or ``ObservationError``; returns the report of the observed trace."""
+        __tracebackhide__ = True
         from jobfsm.testing import failure_message
 
         polls = list(observed)
@@ -404,6 +406,7 @@ class FakeServer:
 
     def dispatch(self, method: str, url: str, headers: Mapping[str, str]) -> Answer:
         """Route one request to the monitor it belongs to; 404 for any other path."""
+        __tracebackhide__ = True
         path = urlsplit(url).path
         for monitor in self.monitors:
             if path in (monitor.path, monitor.item_path, monitor.start_path):

@@ -323,11 +323,14 @@ def test_client(jobfsm_monitor, jobfsm_trace):
      "inProgress; served: notStarted -> inProgress -> failed; observed: notStarted -> inProgress"),
 ], ids=["runaway-polling", "missed-the-end"])
 def test_fixture_fails_the_test(pytester: pytest.Pytester, source: str, line: str) -> None:
-    """jobfsm_monitor fails a test whose client polls past the limit, or reports less than it was served."""
+    """jobfsm_monitor fails a test whose client polls past the limit, or reports less than it was served; the
+    failure is its one message, jobfsm's own frames hidden, as for a trace that breaks the lifecycle."""
     pytester.makepyfile(source)
     result = pytester.runpytest_subprocess()
     result.assert_outcomes(failed=1)
-    result.stdout.fnmatch_lines([line])
+    result.stdout.fnmatch_lines(["=* FAILURES =*", "_* test_* _*", "", line.replace("*", "E   jobfsm.errors.", 1)],
+                                consecutive=True)
+    assert "fake.py" not in result.stdout.str()
 
 
 def test_fixture_passes_a_client_that_saw_what_it_was_served(pytester: pytest.Pytester) -> None:
