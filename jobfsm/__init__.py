@@ -12,15 +12,15 @@ from typing import TYPE_CHECKING, Any
 __version__ = "0.1.0"
 
 _HOMES = {
-    "InputError": "errors", "JobFSMError": "errors", "ObservationError": "errors", "OptionsError": "errors",
-    "SpecError": "errors", "SpecFileError": "errors",
-    "TraceViolationError": "errors", "UnknownStatusError": "errors",
+    "IllegalStepError": "errors", "InputError": "errors", "JobFSMError": "errors", "ObservationError": "errors",
+    "OptionsError": "errors", "PollLimitError": "errors", "RenderError": "errors", "ScenarioError": "errors",
+    "SpecError": "errors", "SpecFileError": "errors", "TraceViolationError": "errors", "UnknownStatusError": "errors",
     "LIFECYCLE": "lifecycle",
     "InputProblem": "report", "JobReport": "report", "Report": "report", "Violation": "report",
     "RULES": "rules", "Rule": "rules",
     "Alias": "spec", "Edge": "spec", "Resolved": "spec", "Spec": "spec", "Status": "spec",
     "JobCheck": "validation", "Options": "validation", "Validator": "validation", "validate": "validation",
-    "Tracker": "tracker", "IllegalStepError": "tracker",
+    "Tracker": "tracker",
     "assert_valid_trace": "testing", "TraceRecorder": "testing",
     "Coverage": "coverage", "CoverageCollector": "coverage",
     "FakeMonitor": "fake", "FakeServer": "fake", "Quirks": "fake",
@@ -45,10 +45,14 @@ def __dir__() -> list[str]:
 if TYPE_CHECKING:
     from jobfsm.coverage import Coverage, CoverageCollector
     from jobfsm.errors import (
+        IllegalStepError,
         InputError,
         JobFSMError,
         ObservationError,
         OptionsError,
+        PollLimitError,
+        RenderError,
+        ScenarioError,
         SpecError,
         SpecFileError,
         TraceViolationError,
@@ -60,5 +64,5 @@ if TYPE_CHECKING:
     from jobfsm.rules import RULES, Rule
     from jobfsm.spec import Alias, Edge, Resolved, Spec, Status
     from jobfsm.testing import TraceRecorder, assert_valid_trace
-    from jobfsm.tracker import IllegalStepError, Tracker
+    from jobfsm.tracker import Tracker
     from jobfsm.validation import JobCheck, Options, Validator, validate

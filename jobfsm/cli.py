@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 from jobfsm import __version__
 from jobfsm.errors import JobFSMError, OptionsError, SpecFileError
 from jobfsm.render import BACKENDS, DIRECTIONS, IMAGE_FORMATS
-from jobfsm.report import Report
+from jobfsm.report import Report, final_text
 from jobfsm.rules import LEVELS, MODES, RULES, SEVERITIES
 
 if TYPE_CHECKING:
@@ -27,6 +27,8 @@ if TYPE_CHECKING:
     from jobfsm.validation import Options
 
 EXIT_OK, EXIT_VIOLATIONS, EXIT_INPUT = 0, 1, 2
+QUIET_HELP = ("text report: show only failing jobs and their violations at the failing severity, and no progress "
+              "line; --format json always holds the complete report")
 
 EPILOG = """\
 examples:
@@ -44,7 +46,7 @@ examples:
   jobfsm validate --spec examples/specs/long-running-operation.toml examples/specs/lro-*.json
   jobfsm spec --check my-lifecycle.toml
   jobfsm spec --diff old.toml new.toml
-  jobfsm coverage --format junit -o coverage.xml --fail-under 80 tests/traces/*.json
+  jobfsm coverage --format junit -o coverage.xml --fail-under 80 examples/*.json
   jobfsm paths --format jsonl -o covering.jsonl
   jobfsm serve --all-quirks --har polls.har notStarted inProgress completed
 
@@ -54,8 +56,11 @@ exit codes: 0 valid, 1 violations at the failing severity, 2 usage or input erro
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command; returns the exit code instead of raising."""
+    parser = _parser()
+    if not (sys.argv[1:] if argv is None else argv):
+        return _no_command(parser)
     try:
-        args = _parser().parse_args(argv)
+        args = parser.parse_args(argv)
     except SystemExit as exc:  # --help, --version and usage errors: argparse has printed why
         return exc.code if isinstance(exc.code, int) else EXIT_INPUT
     if sys.stdout is None:
@@ -77,6 +82,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_INPUT
     except KeyboardInterrupt:
         return 130
+
+
+def _no_command(parser: argparse.ArgumentParser) -> int:
+    """No arguments at all: the usage and the commands, as -h lists them, then what is missing."""
+    text = parser.format_help()
+    start = text.index("\ncommands:\n")
+    commands = text[start:text.index("\n\n", start + 1)]
+    sys.stderr.write(f"{parser.format_usage()}{commands}\n\njobfsm: error: give a command; jobfsm COMMAND -h tells "
+                     "more about one\n")
+    return EXIT_INPUT
 
 
 def _write(text: str) -> None:
@@ -126,10 +141,11 @@ def _parser() -> argparse.ArgumentParser:
     spec.add_argument("--format", choices=("text", "json", "toml"), default="text",
                       help="text, json or toml (toml: printing only)")
     _spec_option(spec)
-    spec.add_argument("--check", nargs="+", metavar="FILE", help="lint these spec files, every problem at once")
-    spec.add_argument("--diff", nargs=2, metavar=("OLD", "NEW"),
-                      help="statuses, edges and aliases added, removed or changed, and the status pairs whose "
-                      "legality changes in each mode")
+    spec.add_argument("--check", action="store_true", help="lint the spec files FILE..., every problem at once")
+    spec.add_argument("--diff", action="store_true",
+                      help="compare two spec files, FILE... being OLD NEW: statuses, edges and aliases added, removed "
+                      "or changed, and the status pairs whose legality changes in each mode")
+    spec.add_argument("files", nargs="*", metavar="FILE", help="with --check, the files to lint; with --diff, OLD NEW")
     spec.set_defaults(run=_spec)
 
     rules = sub.add_parser("rules", help="print the rule ids with their default severities")
@@ -161,7 +177,8 @@ def _parser() -> argparse.ArgumentParser:
     docs = sub.add_parser("docs", help="write the Markdown lifecycle page")
     docs.add_argument("-o", "--output", metavar="PATH", help="write here instead of standard output")
     docs.add_argument("--svg", default="lifecycle.svg", metavar="HREF",
-                      help="the image the page embeds (default lifecycle.svg; '' for none)")
+                      help="the address of the image the page shows, relative to the page (default lifecycle.svg; "
+                      "'' for none); this writes no image: draw it with jobfsm render -o")
     _spec_option(docs)
     docs.set_defaults(run=_docs)
     _coverage_parser(sub)
@@ -197,7 +214,7 @@ def _judging(p: argparse.ArgumentParser) -> None:
                    help=f"set a rule's severity ({', '.join(LEVELS)}); repeatable")
     p.add_argument("--format", choices=("text", "json"), default="text", help="report format")
     p.add_argument("-q", "--quiet", action="store_true",
-                   help="text report: show only violations at the failing severity")
+                   help=QUIET_HELP)
 
 
 def _options(args: argparse.Namespace) -> Options:
@@ -321,14 +338,20 @@ def _spec(args: argparse.Namespace) -> int:
     if args.check or args.diff:
         if args.check and args.diff:
             raise OptionsError("--check and --diff: give one of them")
+        if args.diff and len(args.files) != 2:
+            raise OptionsError(f"--diff compares two spec files, OLD and NEW; found {len(args.files)}")
+        if not args.files:
+            raise OptionsError("--check: give the spec files to lint")
         if args.spec:
             raise OptionsError(f"--spec goes with printing a lifecycle; {'--check' if args.check else '--diff'} "
                                "names its own files")
         if args.format == "toml":
             raise OptionsError("--format toml prints a lifecycle; --check and --diff report in text or json")
         if args.check:
-            return _spec_check(args.check, args.format)
-        return _spec_diff(args.diff[0], args.diff[1], args.format)
+            return _spec_check(args.files, args.format)
+        return _spec_diff(args.files[0], args.files[1], args.format)
+    if args.files:
+        raise OptionsError(f"{args.files[0]}: spec files go with --check or --diff; to print one, give --spec FILE")
     spec = _lifecycle(args)
     if args.format == "json":
         _write(json.dumps(to_json(spec), indent=1, ensure_ascii=False))
@@ -531,6 +554,7 @@ def _coverage_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -
                      help="sampled: polls may skip statuses (default); strict: every change is one edge")
     cov.add_argument("--input-format", choices=("auto", "text", "json", "jsonl", "har", "cassette"), default="auto")
     cov.add_argument("--job-key", metavar="FIELD", help="field naming the job in logs of many jobs (default: job)")
+    _spec_option(cov)
     cov.set_defaults(run=_coverage)
 
 
@@ -548,7 +572,7 @@ def _coverage(args: argparse.Namespace) -> int:
     from jobfsm.coverage import CoverageCollector
     from jobfsm.validation import Options
 
-    collector = CoverageCollector(Options(args.mode), count_inferred=args.count_inferred)
+    collector = CoverageCollector(Options(args.mode), _lifecycle(args), count_inferred=args.count_inferred)
     fmt = None if args.input_format == "auto" else args.input_format
     for path in args.paths:
         collector.add_path(path, fmt=fmt, job_key=args.job_key)
@@ -588,6 +612,7 @@ def _paths_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     pth.add_argument("--repeat", type=int, default=1, metavar="N",
                      help="polls per visit to a non-terminal status (default 1)")
     pth.add_argument("--job-key", default="job", metavar="FIELD", help="field naming each trace (default: job)")
+    _spec_option(pth)
     pth.set_defaults(run=_paths)
 
 
@@ -596,12 +621,13 @@ def _paths(args: argparse.Namespace) -> int:
     from jobfsm.paths import Target, covering_traces, covering_walks
 
     cover: Target = "statuses" if args.statuses else "edges"
+    spec = _lifecycle(args)
     if args.format == "text":
-        walks = covering_walks(cover=cover)
+        walks = covering_walks(spec, cover=cover)
         width = len(str(len(walks)))
         text = "\n".join(f"path-{n:0{width}d}: {' '.join(w)}" for n, w in enumerate(walks, 1))
     else:
-        log = covering_traces(cover=cover, repeat=args.repeat, job_key=check_job_key(args.job_key))
+        log = covering_traces(spec, cover=cover, repeat=args.repeat, job_key=check_job_key(args.job_key))
         text = "\n".join(json.dumps(body) for body in log) if args.format == "jsonl" else json.dumps(log, indent=1)
     if args.output and args.output != "-":
         _save(args.output, (text + "\n").encode())
@@ -629,10 +655,13 @@ def _serve_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     srv.add_argument("--long-queue", type=int, default=0, metavar="N", help="quirk: N extra notStarted answers")
     srv.add_argument("--all-quirks", action="store_true", help="every quirk (expiry after 1, a queue of 3)")
     srv.add_argument("--poll-limit", type=int, default=1000, metavar="N", help="answer 503 past N polls")
+    srv.add_argument("--no-check", action="store_true",
+                     help="play the statuses even when they break the lifecycle (the verdict then reports it)")
     srv.add_argument("--timeout", type=float, metavar="SECONDS", help="stop serving after this long")
     srv.add_argument("--har", metavar="PATH", help="write what was asked and answered here, as HAR 1.2")
     srv.add_argument("--fail-on", choices=SEVERITIES, default="error",
                      help="lowest severity of the recording that makes the exit code 1 (default: error)")
+    _spec_option(srv)
     srv.set_defaults(run=_serve)
 
 
@@ -640,6 +669,7 @@ def _serve(args: argparse.Namespace) -> int:
     import signal
     import threading
 
+    from jobfsm.errors import ScenarioError
     from jobfsm.fake import FakeServer, Quirks
     from jobfsm.validation import Options
 
@@ -650,7 +680,13 @@ def _serve(args: argparse.Namespace) -> int:
                         args.long_queue)
     if args.timeout is not None and not args.timeout > 0:
         raise OptionsError(f"--timeout must be a positive number of seconds, found {args.timeout:g}")
+    if not args.statuses and args.seed is None:
+        raise OptionsError("nothing to serve: give the scenario's statuses (e.g. jobfsm serve notStarted inProgress "
+                           "completed) or --seed N for a random walk")
+    if args.statuses and args.seed is not None:
+        raise OptionsError("give the scenario's statuses or --seed N for a random walk, not both")
     scenario = args.statuses or None
+    spec = _lifecycle(args)
     try:
         server = FakeServer(port=args.port).start()
     except OSError as exc:
@@ -658,8 +694,14 @@ def _serve(args: argparse.Namespace) -> int:
     stop = threading.Event()
     previous = signal.signal(signal.SIGTERM, lambda *_: stop.set())
     try:
-        monitor = server.monitor(scenario, seed=args.seed, quirks=quirks, poll_limit=args.poll_limit)
-        _write(f"monitor: {monitor.url}\nstart: {monitor.start_url}\nserving until interrupted "
+        try:
+            monitor = server.monitor(scenario, seed=args.seed, quirks=quirks, poll_limit=args.poll_limit,
+                                     check=not args.no_check, spec=spec)
+        except ScenarioError as exc:  # the remedy is the command's own, not the Python API's check=False
+            raise ScenarioError(exc.problem, exc.violations, "pass --no-check to play it anyway"
+                                if exc.remedy else "") from None
+        until = "until interrupted" if args.timeout is None else f"for {args.timeout:g} s or until interrupted"
+        _write(f"monitor: {monitor.url}\nstart: {monitor.start_url}\nserving {until} "
                f"({' '.join(b['status'] for b in monitor.scenario)})")
         with contextlib.suppress(KeyboardInterrupt):
             stop.wait(args.timeout)
@@ -672,9 +714,10 @@ def _serve(args: argparse.Namespace) -> int:
         _write("no requests were made")
         return EXIT_OK
     job = monitor.report(Options(fail_on=args.fail_on))
-    lines = [f"{job.name}: {'ok' if job.ok else 'FAILED'} (final {job.final or 'none'}, "
+    ok = job.ok and not server.errors  # a client that polled past the limit fails the run
+    lines = [f"{job.name}: {'ok' if ok else 'FAILED'} ({final_text(job.final)}, "
              f"{len(monitor.exchanges)} requests, {len(monitor.polls)} polls)"]
     lines += [f"  {v.line()}" for v in job.violations]
     lines += [f"  error: {exc}" for exc in server.errors[:1]]
     _write("\n".join(lines))
-    return EXIT_OK if job.ok and not server.errors else EXIT_VIOLATIONS
+    return EXIT_OK if ok else EXIT_VIOLATIONS

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from jobfsm.report import Report
+    from jobfsm.report import Report, Violation
 
 
 class JobFSMError(Exception):
@@ -71,6 +71,35 @@ class TraceViolationError(JobFSMError, AssertionError):
     def __init__(self, report: Report, message: str) -> None:
         self.report = report
         super().__init__(message)
+
+
+class IllegalStepError(JobFSMError, ValueError):
+    """A poll broke a rule at the failing severity (``Tracker``); the tracker stays at its last legal status."""
+
+    def __init__(self, violation: Violation, history: list[str | None]) -> None:
+        self.violation = violation
+        self.index = violation.index
+        self.history = list(history)
+        super().__init__(f"poll {violation.index}: {violation.rule}: {violation.message}")
+
+
+class RenderError(JobFSMError, RuntimeError):
+    """An image was asked for and no Graphviz backend could make it."""
+
+
+class ScenarioError(JobFSMError, ValueError):
+    """A fake monitor's scenario that is not a legal trace; ``violations`` lists its errors, ``problem`` says
+    what is wrong and ``remedy`` (when there is one) how to play it anyway."""
+
+    def __init__(self, message: str, violations: tuple[Violation, ...] = (), remedy: str = "") -> None:
+        self.violations = violations
+        self.problem = message
+        self.remedy = remedy
+        super().__init__(f"{message}; {remedy}" if remedy else message)
+
+
+class PollLimitError(JobFSMError, RuntimeError):
+    """The client polled a fake monitor more often than ``poll_limit``: it is most likely looping forever."""
 
 
 class ObservationError(JobFSMError, AssertionError):

@@ -21,7 +21,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, NamedTuple
 from urllib.parse import urlsplit
 
-from jobfsm.errors import JobFSMError, ObservationError, OptionsError
+from jobfsm.errors import JobFSMError, ObservationError, OptionsError, PollLimitError, ScenarioError
 from jobfsm.lifecycle import LIFECYCLE
 from jobfsm.paths import bodies, resource_id
 from jobfsm.recordings import Exchange, check_exchanges
@@ -32,18 +32,6 @@ from jobfsm.validation import Options, Validator
 __all__ = ["Answer", "FakeMonitor", "FakeServer", "PollLimitError", "Quirks", "ScenarioError"]
 
 _JSON = {"Content-Type": "application/json"}
-
-
-class ScenarioError(JobFSMError, ValueError):
-    """A scenario that is not a legal trace; ``violations`` lists its errors."""
-
-    def __init__(self, message: str, violations: tuple[Any, ...] = ()) -> None:
-        self.violations = violations
-        super().__init__(message)
-
-
-class PollLimitError(JobFSMError, RuntimeError):
-    """The client polled more often than ``poll_limit``: it is most likely looping forever."""
 
 
 @dataclass(frozen=True)
@@ -99,7 +87,10 @@ class FakeMonitor:
     def __init__(self, scenario: Sequence[Any] | None = None, *, seed: int | None = None,
                  quirks: Quirks | None = None, url: str = "https://monitor.fake.invalid/monitor/1",
                  spec: Spec = LIFECYCLE, poll_limit: int = 1000, check: bool = True) -> None:
-        if (scenario is None) == (seed is None):
+        if scenario is None and seed is None:
+            raise OptionsError("nothing to play: give a scenario (a legal trace of statuses or bodies) or a seed "
+                               "for a random walk")
+        if scenario is not None and seed is not None:
             raise OptionsError("give a scenario (a legal trace of statuses or bodies) or a seed for a random walk, "
                                "not both")
         self.spec = spec
@@ -171,6 +162,7 @@ class FakeMonitor:
 
     def __call__(self, method: str, url: str, headers: Mapping[str, str] | None = None) -> Answer:
         """Answer one request; raises ``PollLimitError`` past ``poll_limit`` polls (the server answers 503)."""
+        __tracebackhide__ = True  # pytest: a failing test shows the client's code, not the fake's
         sent = {k.lower(): v for k, v in (headers or {}).items()}
         with self._lock:
             answer = self._answer(method.upper(), urlsplit(url).path, sent)
@@ -228,6 +220,7 @@ class FakeMonitor:
         """Check what a client reports having seen (statuses or bodies): it must follow the lifecycle, carry
         only statuses the monitor served, in the order served, and end where the monitor ended when it did.
         Raises ``TraceViolationError`` or ``ObservationError``; returns the report of the observed trace."""
+        __tracebackhide__ = True
         from jobfsm.testing import failure_message
 
         polls = list(observed)
@@ -253,9 +246,9 @@ class FakeMonitor:
                     f"{self.url}: the client reports {status} (its change {i}), which the monitor did not serve "
                     f"at that point; served: {_served_text(served)}; observed: {_served_text(seen)}")
         if self.finished and served and (not seen or seen[-1] != served[-1]):
-            raise ObservationError(
-                f"{self.url}: the monitor ended at {served[-1]}, but the client's last status is "
-                f"{seen[-1] if seen else 'none'}; served: {_served_text(served)}; observed: {_served_text(seen)}")
+            last = f"the client's last status is {seen[-1]}" if seen else "the client reports no known status"
+            raise ObservationError(f"{self.url}: the monitor ended at {served[-1]}, but {last}; served: "
+                                   f"{_served_text(served)}; observed: {_served_text(seen)}")
         return report
 
     def har(self) -> dict[str, Any]:
@@ -321,8 +314,8 @@ def _check_scenario(scenario: list[dict[str, Any]], spec: Spec) -> None:
     errors = tuple(v for v in report.violations if v.severity == "error")
     if errors:
         raise ScenarioError(f"the scenario is not a legal trace: {errors[0].line()}"
-                            f"{f' (and {len(errors) - 1} more)' if len(errors) > 1 else ''}; pass check=False to "
-                            f"play it anyway", errors)
+                            f"{f' (and {len(errors) - 1} more)' if len(errors) > 1 else ''}", errors,
+                            "pass check=False to play it anyway")
 
 
 def _collapse(validator: Validator, raw: Iterable[Any]) -> list[str]:
@@ -413,6 +406,7 @@ class FakeServer:
 
     def dispatch(self, method: str, url: str, headers: Mapping[str, str]) -> Answer:
         """Route one request to the monitor it belongs to; 404 for any other path."""
+        __tracebackhide__ = True
         path = urlsplit(url).path
         for monitor in self.monitors:
             if path in (monitor.path, monitor.item_path, monitor.start_path):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gc
 import os
+import re
 import stat
 import sys
 from collections.abc import Callable, Iterable, Iterator
@@ -183,8 +184,9 @@ class _Prefixed:
 
 
 def sniff(stream: BinaryIO) -> tuple[bytes, BinaryIO]:
-    """Read enough to sniff the format: up to the end of the first line holding more than white space,
-    or 1 MiB, or the end; return those bytes and a stream that still yields them first."""
+    """Read enough to sniff the format: up to the end of the first line holding more than white space, a
+    ``#`` comment or a YAML document marker, or 1 MiB, or the end; return those bytes and a stream that
+    still yields them first."""
     head = b""
     read1 = getattr(stream, "read1", stream.read)
     while len(head) < CHUNK:
@@ -192,18 +194,36 @@ def sniff(stream: BinaryIO) -> tuple[bytes, BinaryIO]:
         if not more:
             break
         head += more
-        body = head.removeprefix(BOM).lstrip()
-        if body and b"\n" in body:
+        if _first_line(head, complete=True) is not None:
             break
     return head, _Prefixed(head, stream)  # type: ignore[return-value]
 
 
+# a top-level key of a VCR.py cassette in YAML, at the start of a line
+_CASSETTE_KEY = re.compile(rb"""["']?(?:interactions|version)["']?[ \t]*:(?:[ \t]|$)""")
+
+
+def _first_line(head: bytes, *, complete: bool = False) -> bytes | None:
+    """The first line of ``head`` that is not blank, a ``#`` comment, a YAML directive or ``---``; with
+    ``complete``, only a line whose end has been read."""
+    lines = head.removeprefix(BOM).split(b"\n")
+    for line in lines[:-1] if complete else lines:
+        text = line.strip()
+        if text and not text.startswith((b"#", b"%")) and text != b"---":
+            return line.rstrip(b"\r")
+    return None
+
+
 def detect_format(path: str, head: bytes) -> Format:
     """The format named by the extension, else sniffed from the first bytes: ``[`` is JSON, an object
-    complete on its first line is JSON Lines, an object spread over lines is JSON, anything else text."""
+    complete on its first line is JSON Lines, an object spread over lines is JSON, a first line that is a
+    cassette's top-level key (``interactions:``, ``version:``) is a YAML cassette, anything else text."""
     ext = os.path.splitext(path)[1].lower()
     if ext in EXTENSIONS:
         return EXTENSIONS[ext]
+    line = _first_line(head)
+    if line is not None and _CASSETTE_KEY.match(line):
+        return "cassette"
     head = head.removeprefix(BOM).lstrip()
     if head[:1] == b"[":
         return "json"

@@ -49,14 +49,17 @@ def problems(statuses: Sequence[Status], edges: Sequence[Edge], aliases: Sequenc
     folded: dict[str, str] = {}
     for i, s in enumerate(statuses):
         if not isinstance(s.name, str) or not s.name.strip():
-            out.append(Problem(f"status name {s.name!r} is not a non-empty string", at("statuses", i, "name")))
+            out.append(Problem(_not_text("status name", s.name), at("statuses", i, "name")))
             continue
         key = s.name.lower()
         if key in folded:
             what = "duplicate" if folded[key] == s.name else f"same as {folded[key]!r} but for case:"
             out.append(Problem(f"{what} status {s.name!r}", at("statuses", i, "name")))
         folded.setdefault(key, s.name)
-        if s.kind not in KINDS:
+        if s.kind is None:
+            out.append(Problem(f"status {s.name!r} has no kind; expected one of {', '.join(KINDS)}",
+                               at("statuses", i, "kind")))
+        elif s.kind not in KINDS:
             out.append(Problem(f"status {s.name!r}: kind {_value(s.kind)} is not one of {', '.join(KINDS)}",
                                at("statuses", i, "kind")))
         if s.kind == "terminal" and s.outcome is None:
@@ -84,10 +87,11 @@ def problems(statuses: Sequence[Status], edges: Sequence[Edge], aliases: Sequenc
         broken = False
         for end, key in ((e.source, "from"), (e.dest, "to")):
             if end not in known:
-                out.append(Problem(f"{label}: unknown status {end!r}", at("edges", i, key)))
+                why = f"{key!r} is missing" if end is None else f"unknown status {end!r}"
+                out.append(Problem(f"{label}: {why}", at("edges", i, key)))
                 broken = True
         if not isinstance(e.event, str) or not e.event.strip():
-            out.append(Problem(f"{label}: event {e.event!r} is not a non-empty string", at("edges", i, "event")))
+            out.append(Problem(f"{label}: {_not_text('event', e.event)}", at("edges", i, "event")))
         if e.source == e.dest:
             out.append(Problem(f"{label}: a repeated status is not a transition", at("edges", i, "to")))
             broken = True
@@ -109,7 +113,7 @@ def problems(statuses: Sequence[Status], edges: Sequence[Edge], aliases: Sequenc
     seen_alias: dict[str, str] = {}
     for i, a in enumerate(aliases):
         if not isinstance(a.name, str) or not a.name.strip():
-            out.append(Problem(f"alias name {a.name!r} is not a non-empty string", at("aliases", i, "name")))
+            out.append(Problem(_not_text("alias name", a.name), at("aliases", i, "name")))
             continue
         key = a.name.lower()
         if key in folded:
@@ -163,7 +167,21 @@ def _graph_problems(statuses: Sequence[Status], edges: list[Edge], exits: set[st
 
 def _n(text: str) -> str:
     """A name in a message: as it is when it reads plainly on one line, else quoted with escapes."""
+    if text is None:
+        return "(missing)"
     return text if isinstance(text, str) and text.isprintable() and text.strip() == text and text else repr(text)
+
+
+def _not_text(what: str, value: object) -> str:
+    """Why a name or event is no use: missing, or not a non-empty string."""
+    return f"{what} is missing" if value is None else f"{what} {value!r} is not a non-empty string"
+
+
+def _not_one(what: str, value: object, allowed: Sequence[str]) -> str:
+    """Why a kind or outcome is no use: missing, or not one of those allowed."""
+    if value is None:
+        return f"no {what}; expected one of {', '.join(allowed)}"
+    return f"{what} {value!r} is not one of {', '.join(allowed)}"
 
 
 def _closure(start: list[str], links: dict[str, list[str]]) -> set[str]:

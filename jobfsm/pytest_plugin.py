@@ -15,11 +15,15 @@ from jobfsm.rules import MODES, SEVERITIES
 
 if TYPE_CHECKING:
     from jobfsm.fake import FakeMonitor, FakeServer
+    from jobfsm.spec import Spec
     from jobfsm.testing import TraceRecorder
+    from jobfsm.validation import Options
 
 __all__ = ["jobfsm_monitor", "jobfsm_server", "jobfsm_trace"]
 _RECORDER = pytest.StashKey["TraceRecorder"]()
 _SERVER = pytest.StashKey["FakeServer"]()
+_SETTINGS = pytest.StashKey["tuple[Options, Spec]"]()
+_MARKER_KEYS = ("mode", "fail_on", "complete", "severity", "spec")
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -30,11 +34,15 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     help="lowest severity that fails a test using jobfsm_trace (default: error)")
     group.addoption("--jobfsm-complete", action="store_true", default=False,
                     help="require complete traces: start at notStarted, end terminal")
+    group.addoption("--jobfsm-spec", metavar="FILE", default=None,
+                    help="the lifecycle jobfsm_trace and jobfsm_monitor use: a spec file (default: the built-in "
+                         "asyncJobStatus)")
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    config.addinivalue_line("markers", "jobfsm(mode=None, fail_on=None, complete=None, severity=None): options "
-                                       "for the jobfsm_trace fixture in this test")
+    config.addinivalue_line("markers", "jobfsm(mode=None, fail_on=None, complete=None, severity=None, spec=None): "
+                                       "options for the jobfsm_trace fixture in this test; spec (a Spec, or a spec "
+                                       "file's path from the rootdir) for jobfsm_monitor too")
 
 
 @pytest.fixture
@@ -43,15 +51,28 @@ def jobfsm_trace(request: pytest.FixtureRequest) -> TraceRecorder:
     test body ends, and the test fails with the trace shown poll by poll if they break the lifecycle."""
     __tracebackhide__ = True
     from jobfsm.testing import TraceRecorder
+
+    recorder = TraceRecorder(*_settings(request))
+    request.node.stash[_RECORDER] = recorder  # found by the check even when fetched with getfixturevalue
+    return recorder
+
+
+def _settings(request: pytest.FixtureRequest) -> tuple[Options, Spec]:
+    """The options and the spec of this test: its jobfsm markers (nearest wins), else the command line."""
+    __tracebackhide__ = True
+    found: tuple[Options, Spec] | None = request.node.stash.get(_SETTINGS, None)
+    if found is not None:
+        return found
     from jobfsm.validation import Options
 
     config = request.config
     given: dict[str, Any] = {}
     for marker in reversed(list(request.node.iter_markers("jobfsm"))):  # module, class, test: nearest wins
-        unknown = set(marker.kwargs) - {"mode", "fail_on", "complete", "severity"}
+        unknown = set(marker.kwargs) - set(_MARKER_KEYS)
         if marker.args or unknown:
             raise pytest.UsageError(f"{request.node.nodeid}: @pytest.mark.jobfsm takes the keywords mode, "
-                                    f"fail_on, complete and severity; found {marker.args or ''}{sorted(unknown) or ''}")
+                                    f"fail_on, complete, severity and spec; found "
+                                    f"{marker.args or ''}{sorted(unknown) or ''}")
         given.update((k, v) for k, v in marker.kwargs.items() if v is not None)
     options = Options(
         mode=given.get("mode") or config.getoption("jobfsm_mode") or "sampled",
@@ -59,9 +80,31 @@ def jobfsm_trace(request: pytest.FixtureRequest) -> TraceRecorder:
         fail_on=given.get("fail_on") or config.getoption("jobfsm_fail_on") or "error",
         severity=given.get("severity") or {},
     )
-    recorder = TraceRecorder(options)
-    request.node.stash[_RECORDER] = recorder  # found by the check even when fetched with getfixturevalue
-    return recorder
+    spec = _spec(given["spec"], config.rootpath) if "spec" in given else _spec(
+        config.getoption("jobfsm_spec"), config.invocation_params.dir)
+    request.node.stash[_SETTINGS] = (options, spec)
+    return options, spec
+
+
+def _spec(given: Any, base: Any) -> Spec:
+    """A marker's or option's spec: a ``Spec`` as it is, a path read as a spec file (relative to ``base``)."""
+    __tracebackhide__ = True
+    from jobfsm.errors import SpecFileError
+    from jobfsm.lifecycle import LIFECYCLE
+    from jobfsm.spec import Spec
+    from jobfsm.specfile import read_spec
+
+    if given is None:
+        return LIFECYCLE
+    if isinstance(given, Spec):
+        return given
+    try:
+        return read_spec(str(base / given))
+    except TypeError:
+        raise pytest.UsageError(f"jobfsm spec: expected a Spec or the path of a spec file, found "
+                                f"{type(given).__name__}") from None
+    except SpecFileError as exc:
+        raise pytest.UsageError(f"jobfsm spec: {exc}") from None
 
 
 @pytest.fixture
@@ -78,12 +121,18 @@ def jobfsm_server(request: pytest.FixtureRequest) -> Iterator[FakeServer]:
 
 
 @pytest.fixture
-def jobfsm_monitor(jobfsm_server: FakeServer) -> Callable[..., FakeMonitor]:
+def jobfsm_monitor(request: pytest.FixtureRequest, jobfsm_server: FakeServer) -> Callable[..., FakeMonitor]:
     """Make fake monitors served over HTTP: ``jobfsm_monitor(scenario, quirks=Quirks(...))`` or
-    ``jobfsm_monitor(seed=3)``; poll ``monitor.url``. After the test body, a client that polled past the
-    poll limit fails the test, and polls observed in ``jobfsm_trace`` under ``job=monitor.url`` are
-    checked against what that monitor served."""
-    return jobfsm_server.monitor
+    ``jobfsm_monitor(seed=3)``; poll ``monitor.url``. They play the test's spec (marker or ``--jobfsm-spec``)
+    unless given ``spec=``. After the test body, a client that polled past the poll limit fails the test, and
+    polls observed in ``jobfsm_trace`` under ``job=monitor.url`` are checked against what that monitor served."""
+    spec = _settings(request)[1]
+
+    def monitor(scenario: Any = None, **kwargs: Any) -> FakeMonitor:
+        kwargs.setdefault("spec", spec)
+        return jobfsm_server.monitor(scenario, **kwargs)
+
+    return monitor
 
 
 def _check_monitors(item: pytest.Item) -> None:

@@ -296,8 +296,9 @@ def _poll(check: JobCheck, ex: Exchange) -> None:
         check.observe(None, pos=pos)
     elif code == 404 or error_code(body) == "operationNotFound":
         if not check.ended:
-            check.flag("monitor-lost", f"HTTP {code} from the monitor before any terminal status: the monitor was "
-                       "lost and the outcome is unknown", pos)
+            said = " with error code operationNotFound" if error_code(body) == "operationNotFound" else ""
+            check.flag("monitor-lost", f"HTTP {code}{said} from the monitor before any terminal status: the monitor "
+                       "was lost and the outcome is unknown", pos)
         check.observe(None, pos=pos)
     else:
         check.observe(None, pos=pos)

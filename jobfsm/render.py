@@ -18,7 +18,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Literal
 
-from jobfsm.errors import JobFSMError
+from jobfsm.errors import RenderError as RenderError  # re-exported: its home was here
 from jobfsm.report import plural
 from jobfsm.spec import Spec
 
@@ -38,10 +38,6 @@ STYLE = {
 VISITED, VIOLATION, INFERRED = "#0b57d0", "#d93025", "#7b1fa2"
 LEGEND = ("[n]: the n-th change of the trace;  bold blue: observed;  dashed purple: inferred (sampled mode);  "
           "red: violation;  N polls: answers that carried that status")
-
-
-class RenderError(JobFSMError, RuntimeError):
-    """An image was asked for and no Graphviz backend could make it."""
 
 
 @dataclass(frozen=True)

@@ -170,7 +170,12 @@ def job_lines(job: JobReport, min_severity: str = "info", quiet: bool = False) -
     if quiet and job.ok and not shown:
         return []
     verdict = "ok" if job.ok else "FAILED"
-    return [f"{job.name}: {verdict} (final {job.final or 'none'}, {plural(job.polls, 'poll')})", *shown]
+    return [f"{job.name}: {verdict} ({final_text(job.final)}, {plural(job.polls, 'poll')})", *shown]
+
+
+def final_text(final: str | None) -> str:
+    """Where a job ended, for its verdict line: ``final completed``, or that no poll carried a known status."""
+    return "no status observed" if final is None else f"final {final}"
 
 
 def summary_line(s: dict[str, int], ok: bool, mode: str) -> str:
@@ -184,7 +189,9 @@ def summary_line(s: dict[str, int], ok: bool, mode: str) -> str:
 
 def shorten(value: Any, limit: int = 60) -> str:
     """``repr(value)`` cut to about ``limit`` characters, with the full length when cut: messages stay one
-    short line whatever a trace holds."""
+    short line whatever a trace holds. None is shown as JSON's null: the values come from JSON and YAML."""
+    if value is None:
+        return "null"
     try:
         # containers through reprlib, which stops at a few items and levels: a YAML alias bomb is cheap to
         # hold but exponential to print in full

@@ -232,7 +232,8 @@ class _Reader:
             self.note((), f"expected a table of {', '.join(TOP_KEYS)} at the top, found {_type(doc)}")
             self.usable = False
             return statuses, edges, aliases, "", [], indexes
-        count = len(doc.get("statuses", ())) if isinstance(doc.get("statuses"), list) else 0
+        given = {k: v for k, v in doc.items() if v is not None}  # JSON's null: the same as leaving the key out
+        count = len(given.get("statuses", ())) if isinstance(given.get("statuses"), list) else 0
         if count > MAX_STATUSES:
             self.note(("statuses",), f"{count} statuses: more than the {MAX_STATUSES} jobfsm checks")
             self.usable = False
@@ -240,7 +241,7 @@ class _Reader:
         for key in doc:
             if key not in TOP_KEYS:
                 self.note((key,), f"unknown key {shorten(key)}; expected one of {', '.join(TOP_KEYS)}")
-        schema = doc.get("schema", SCHEMA)
+        schema = given.get("schema", SCHEMA)
         if schema != SCHEMA:
             self.note(("schema",), f"schema {shorten(schema)} is not supported; expected {SCHEMA!r}")
         name = doc.get("name")
@@ -251,7 +252,7 @@ class _Reader:
         elif _SURROGATE.search(name):
             self.note(("name",), f"'name' {shorten(name)} {_NOT_TEXT}")
             name = ""
-        notes = doc.get("notes", [])
+        notes = given.get("notes", [])
         if not isinstance(notes, list) or not all(isinstance(n, str) for n in notes):
             self.note(("notes",), "'notes' is not a list of strings")
             notes = []
@@ -259,7 +260,7 @@ class _Reader:
             self.note(("notes",), f"'notes' {shorten(next(n for n in notes if _SURROGATE.search(n)))} {_NOT_TEXT}")
             notes = []
         for table in ENTRY_KEYS:
-            for i, entry in self._entries(doc, table):
+            for i, entry in self._entries(given, table):
                 if table == "statuses":
                     statuses.append(Status(entry["name"], entry["kind"], entry.get("meaning", ""),
                                            entry.get("outcome")))
@@ -289,14 +290,11 @@ class _Reader:
                 if key not in keys:
                     self.note((table, i, key), f"{_entry((table, i))}: unknown key {shorten(key)}; expected one "
                               f"of {', '.join(keys)}")
-                elif value is None and not keys[key][0]:
-                    pass  # JSON's null: the same as leaving the key out
-                elif (value is None or not isinstance(value, keys[key][1])  # null: a required key left out
-                      or (isinstance(value, str) and _SURROGATE.search(value))):
+                elif value is None:
+                    pass  # JSON's null: the same as leaving the key out (a required one is missing)
+                elif not isinstance(value, keys[key][1]) or (isinstance(value, str) and _SURROGATE.search(value)):
                     what = "true or false" if keys[key][1] is bool else "a string"
-                    # null, true and false as TOML and JSON spell them
-                    found = "null" if value is None else str(value).lower() if isinstance(value, bool) else \
-                        shorten(value)
+                    found = str(value).lower() if isinstance(value, bool) else shorten(value)  # TOML's and JSON's
                     if what == "a string" and isinstance(value, str):
                         what, found = "Unicode text", f"{found}, which {_NOT_TEXT}"
                     self.note((table, i, key), f"{_entry((table, i, key))}: expected {what}, found {found}")
@@ -304,7 +302,7 @@ class _Reader:
                     # the field, so that the entry's other problems are still found
                     ok = ok and key not in NAMES and not keys[key][0]
                     broken.add(key)
-            missing = [k for k, (required, _) in keys.items() if required and k not in entry]
+            missing = [k for k, (required, _) in keys.items() if required and entry.get(k) is None]
             if missing:
                 self.note((table, i), f"{_entry((table, i))}: missing {', '.join(map(repr, missing))}")
                 ok = False

@@ -55,7 +55,8 @@ class TraceRecorder:
             raise JobFSMError("this trace was already checked; polls observed after the test body are not "
                               "validated, observe them in the test")
         if not isinstance(poll, str | Mapping):
-            raise InputError(f"poll {len(self.polls.get(job, []))} of job {job!r}",
+            where = f"poll {len(self.polls.get(job, []))}"
+            raise InputError(where if job is None else f"{where} of job {job!r}",
                              f"expected a status string or an asyncJobStatus object, found {type(poll).__name__}")
         # a copy: clients that update one dict in place must not rewrite the polls already seen
         self.polls.setdefault(job, []).append(dict(poll) if isinstance(poll, Mapping) else poll)

@@ -12,6 +12,7 @@ from collections.abc import Callable
 from functools import lru_cache
 from typing import Any, ClassVar
 
+from jobfsm.errors import IllegalStepError as IllegalStepError  # re-exported: its home was here
 from jobfsm.errors import JobFSMError
 from jobfsm.lifecycle import LIFECYCLE
 from jobfsm.machine import Machine, build_machine, tables
@@ -19,16 +20,6 @@ from jobfsm.report import JobReport, Violation
 from jobfsm.rules import RANK, Mode
 from jobfsm.spec import Spec
 from jobfsm.validation import Options, Validator
-
-
-class IllegalStepError(JobFSMError, ValueError):
-    """A poll broke a rule at the failing severity; the tracker stays at its last legal status."""
-
-    def __init__(self, violation: Violation, history: list[str | None]) -> None:
-        self.violation = violation
-        self.index = violation.index
-        self.history = list(history)
-        super().__init__(f"poll {violation.index}: {violation.rule}: {violation.message}")
 
 
 class Tracker:
@@ -41,7 +32,7 @@ class Tracker:
             Options(mode, fail_on=fail_on if isinstance(fail_on, str) else repr(fail_on))  # raises, naming the value
         self.state: str | None = None
         self._moving = False
-        self.history: list[str | None] = []  # the job's known status after each poll
+        self.history: list[str | None] = []  # the status after each poll: the machine's, as ``status`` says
         self.error: IllegalStepError | None = None
         validator = _validator(self.spec, mode, fail_on)
         self._check = validator.job(None, job)
@@ -84,12 +75,15 @@ class Tracker:
         self._check.feed(poll)
         new = self._check.last
         failing = [v for v in self._check.violations[before:] if RANK[v.severity] >= self._rank]
-        self.history.append(new)
-        if failing:
+        if failing:  # the machine does not move: the poll's status is in the violation, not in the history
+            self.history.append(self.state)
             self.error = IllegalStepError(failing[0], self.history)
             raise self.error
-        if new is not None and new != self.state:
-            self._move(new)
+        try:
+            if new is not None and new != self.state:
+                self._move(new)
+        finally:
+            self.history.append(self.state)
         return self.state
 
     def finish(self) -> JobReport:

@@ -364,8 +364,9 @@ class JobCheck:
         if self._report is not None:
             return self._report
         v = self._v
-        if self.last is None:
-            self._emit("no-status-observed", self.polls - 1 if self.polls else None, self._last_pos, None,
+        if self.last is None:  # with no poll at all, neither an index nor a poll's location: the trace's name
+            self._emit("no-status-observed", self.polls - 1 if self.polls else None,
+                       self._last_pos if self.polls else None, None,
                        f"no poll carried a known status ({plural(self.polls, 'poll')})")
         elif self.last not in v.tables.terminal:
             self._emit("unterminated", self.polls - 1, self._last_pos, None,
@@ -376,7 +377,9 @@ class JobCheck:
         return self._report
 
     def _finished(self) -> None:
-        raise JobFSMError(f"job {self.job!r} of {self.source or '<trace>'} is finished: it takes no more polls")
+        where = self.source or "<trace>"
+        raise JobFSMError(f"{where if self.job is None else f'job {self.job!r} of {where}'} is finished: it takes no "
+                          "more polls")
 
     def _step(self, step: _Step, last: str, canon: str, index: int, at: int) -> None:
         t = self._v.tables
@@ -415,13 +418,13 @@ class JobCheck:
             found = f"{_kind(value)} {str(value).lower() if isinstance(value, bool) else shorten(value)}"
         self._emit("invalid-field", self.polls, at, None, f"field {name!r} must be {expected}, found {found}")
 
-    def _emit(self, rule: str, index: int | None, at: int, to: str | None, message: str,
+    def _emit(self, rule: str, index: int | None, at: int | None, to: str | None, message: str,
               frm: str | None = _MISSING) -> None:
         level = self._v.levels[rule]
         if level == "off":
             return
-        self.violations.append(Violation(rule, level, index, self._locate(at),
-                                         self.last if frm is _MISSING else frm, to, message))
+        where = (self.source or "<trace>") if at is None else self._locate(at)
+        self.violations.append(Violation(rule, level, index, where, self.last if frm is _MISSING else frm, to, message))
 
 
 def _steps(t: Tables, mode: Mode) -> tuple[dict[str, dict[str, _Step | None]], frozenset[tuple[str, str]]]:

@@ -213,6 +213,60 @@ def test_stdin(data, argv, final, polls, capsys, monkeypatch):
     assert (rep["input_errors"], buffer.closed) == ([], False)
 
 
+@pytest.mark.parametrize("command", [["validate", "unknown.txt", "bad.txt"], ["check", "inProgress", "bogus"]],
+                         ids=["validate", "check"])
+def test_quiet_leaves_the_json_report_complete(command, capsys):
+    """-q changes the text report only: the JSON report, the complete record, is the same with or without it."""
+    code = run(command[0], "--format", "json", *command[1:])
+    full = capsys.readouterr().out
+    assert "warning" in full
+    assert run(command[0], "--format", "json", "-q", *command[1:]) == code
+    assert capsys.readouterr().out == full
+
+
+def test_quiet_help_says_it_is_for_text(capsys):
+    """-q's help says what it hides in text and that the JSON report stays complete."""
+    assert run("validate", "--help") == 0
+    help_text = " ".join(capsys.readouterr().out.split())
+    assert ("-q, --quiet text report: show only failing jobs and their violations at the failing severity, and no "
+            "progress line; --format json always holds the complete report") in help_text
+
+
+def test_a_job_without_a_status_says_so(capsys):
+    """A job whose polls carried no known status reads 'no status observed' on its verdict line, not 'final none'."""
+    from pathlib import Path
+
+    har = Path(__file__).parent / "data" / "shared" / "har-auth-401.har"
+    assert run("validate", "--severity", "auth-error=off", str(har)) == 0
+    assert capsys.readouterr().out == (
+        f"{har} job https://contoso-placeholder.example/_api/v2.0/monitor/00000000-0000-0000-0000-00000000000a: ok "
+        "(no status observed, 3 polls)\n"
+        f"  {har}:entry 2: poll 2: warning: no-status-observed: no poll carried a known status (3 polls)\n"
+        "ok: 1 job, 0 failed, 3 polls; 0 errors, 1 warning, 0 infos (sampled mode)\n")
+
+
+def test_no_arguments_lists_the_commands(capsys, monkeypatch):
+    """`jobfsm` alone exits 2 with the usage, the commands as -h lists them, and what is missing."""
+    monkeypatch.setenv("COLUMNS", "200")  # one line per command
+    assert run() == 2
+    out, err = capsys.readouterr()
+    assert out == ""
+    assert err == (
+        "usage: jobfsm [-h] [--version] COMMAND ...\n\ncommands:\n  COMMAND\n"
+        "    validate  validate trace files\n"
+        "    check     validate a sequence of statuses typed inline\n"
+        "    spec      print the lifecycle; lint spec files (--check) or compare two (--diff)\n"
+        "    rules     print the rule ids with their default severities\n"
+        "    render    draw the lifecycle (DOT, Mermaid, SVG, PNG, PDF), or a trace over it\n"
+        "    docs      write the Markdown lifecycle page\n"
+        "    coverage  which statuses and edges a set of traces exercised, and which not\n"
+        "    paths     write the fewest legal traces that together cover every edge\n"
+        "    serve     serve a fake monitor URL over HTTP, quirks included\n"
+        "\njobfsm: error: give a command; jobfsm COMMAND -h tells more about one\n")
+    assert run("-h") == 0
+    assert err.split("\n\n")[1] in capsys.readouterr().out
+
+
 def test_check_command(capsys):
     """``jobfsm check`` validates the statuses given as arguments, located by index."""
     assert run("check", "completed", "inProgress") == 1

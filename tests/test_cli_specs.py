@@ -51,6 +51,32 @@ def test_lro_traces_under_the_builtin_spec_are_other_vocabulary(capsys: pytest.C
     assert rules.count("status-alias") == 7
 
 
+def test_lro_paths_and_their_coverage(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """paths --spec covers that spec's edges; coverage --spec counts them against it: every edge, exit 0."""
+    assert run("paths", "--spec", LRO, "--format", "text") == 0
+    assert capsys.readouterr().out == ("path-1: notStarted running succeeded\npath-2: notStarted running failed\n"
+                                       "path-3: notStarted failed\n")
+    assert run("paths", "--spec", LRO, "-o", tmp_path / "covering.json") == 0
+    assert run("coverage", "--spec", LRO, "--fail-under", "100", tmp_path / "covering.json") == 0
+    assert capsys.readouterr().out.splitlines()[-1] == "ok: edge coverage 100.0% reaches --fail-under 100%"
+
+
+def test_lro_coverage_of_the_example_traces(capsys: pytest.CaptureFixture[str]) -> None:
+    """coverage --spec reports that spec's statuses and edges, and the edge its example traces never take."""
+    assert run("coverage", "--spec", LRO, *LRO_TRACES) == 0
+    assert capsys.readouterr().out == (
+        "coverage of 4 jobs (12 polls, sampled mode; only observed changes count)\n"
+        "statuses: 4 of 4 covered (100.0%)\n"
+        "  ok        notStarted  3 polls\n  ok        running     4 polls\n  ok        succeeded   3 polls\n"
+        "  ok        failed      1 poll\n"
+        "edges: 3 of 4 covered (75.0%)\n"
+        "  ok        notStarted -start-> running   2 observed, 0 inferred\n"
+        "  ok        notStarted -reject-> failed   1 observed, 0 inferred\n"
+        "  ok        running -succeed-> succeeded  3 observed, 0 inferred\n"
+        "  MISSING   running -fail-> failed        0 observed, 0 inferred\n"
+        "uncovered edges (1):\n  running -fail-> failed\n")
+
+
 def test_lro_check_and_its_violations(capsys: pytest.CaptureFixture[str]) -> None:
     """check --spec judges typed statuses by that spec: leaving succeeded is an error naming its statuses."""
     assert run("check", "--spec", LRO, "notStarted", "succeeded", "running") == 1
@@ -179,23 +205,53 @@ def test_spec_diff(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
         str(old), str(new), {"from": "cancelPending", "to": "failed", "old": "illegal", "new": "legal"})
 
 
+@pytest.mark.parametrize("order", [
+    ["--diff", "--format", "json", "{old}", "{new}"], ["--format", "json", "--diff", "{old}", "{new}"],
+    ["--diff", "{old}", "{new}", "--format", "json"], ["{old}", "{new}", "--diff", "--format", "json"],
+], ids=["flags-first", "format-first", "files-first-after-diff", "files-first"])
+def test_spec_diff_takes_options_in_any_order(order: list[str], tmp_path: Path,
+                                              capsys: pytest.CaptureFixture[str]) -> None:
+    """spec --diff OLD NEW reads its options before or after the files: the same JSON report in every order."""
+    old, new = tmp_path / "old.toml", tmp_path / "new.toml"
+    old.write_text(to_toml(LIFECYCLE))
+    new.write_text(to_toml(LIFECYCLE).replace('event = "confirm_cancel"', 'event = "confirm"'))
+    assert run("spec", *(a.format(old=old, new=new) for a in order)) == 1
+    result = json.loads(capsys.readouterr().out)
+    assert (result["old_file"], result["new_file"]) == (str(old), str(new))
+    assert result["schema"] == "jobfsm.specdiff/1"
+
+
+@pytest.mark.parametrize("order", [["--check", "--format", "json", "{lro}"], ["{lro}", "--format", "json", "--check"]],
+                         ids=["flags-first", "file-first"])
+def test_spec_check_takes_options_in_any_order(order: list[str], capsys: pytest.CaptureFixture[str]) -> None:
+    """spec --check FILE... reads its options before or after the files."""
+    assert run("spec", *(a.format(lro=LRO) for a in order)) == 0
+    assert json.loads(capsys.readouterr().out)["files"][0]["file"] == str(LRO)
+
+
 @pytest.mark.parametrize(("argv", "message"), [
-    (["spec", "--check", "a.toml", "--diff", "a.toml", "b.toml"], "--check and --diff: give one of them"),
+    (["spec", "--check", "--diff", "a.toml", "b.toml"], "--check and --diff: give one of them"),
     (["spec", "--spec", "a.toml", "--check", "b.toml"], "--spec goes with printing a lifecycle; --check names its "
      "own files"),
     (["spec", "--format", "toml", "--diff", "a.toml", "b.toml"],
      "--format toml prints a lifecycle; --check and --diff report in text or json"),
     (["spec", "--diff", "missing.toml", str(LRO)], "missing.toml: cannot read: No such file or directory"),
     (["validate", "--spec", "missing.toml", "x.json"], "missing.toml: cannot read: No such file or directory"),
-], ids=["check-and-diff", "spec-and-check", "toml-and-diff", "diff-missing", "validate-missing-spec"])
+    (["spec", "--diff", "a.toml"], "--diff compares two spec files, OLD and NEW; found 1"),
+    (["spec", "--diff", "a.toml", "b.toml", "c.toml"], "--diff compares two spec files, OLD and NEW; found 3"),
+    (["spec", "--check", "--format", "json"], "--check: give the spec files to lint"),
+    (["spec", "a.toml"], "a.toml: spec files go with --check or --diff; to print one, give --spec FILE"),
+], ids=["check-and-diff", "spec-and-check", "toml-and-diff", "diff-missing", "validate-missing-spec", "diff-one-file",
+        "diff-three-files", "check-no-file", "file-without-check-or-diff"])
 def test_spec_option_mistakes(argv: list[str], message: str, capsys: pytest.CaptureFixture[str]) -> None:
     """Options that do not go together, and missing spec files, are one-line errors with exit 2."""
     assert run(*argv) == 2
     assert capsys.readouterr() == ("", f"jobfsm: error: {message}\n")
 
 
-@pytest.mark.parametrize("command", [["validate", "x.json"], ["check", "a"], ["spec"], ["render"], ["docs"]],
-                         ids=["validate", "check", "spec", "render", "docs"])
+@pytest.mark.parametrize("command", [["validate", "x.json"], ["check", "a"], ["spec"], ["render"], ["docs"],
+                                     ["coverage", "x.json"], ["paths"], ["serve", "--seed", "1"]],
+                         ids=["validate", "check", "spec", "render", "docs", "coverage", "paths", "serve"])
 def test_every_command_refuses_a_broken_spec(command: list[str], tmp_path: Path,
                                               capsys: pytest.CaptureFixture[str]) -> None:
     """--spec with problems stops every command with one line naming them all, exit 2, nothing on stdout."""

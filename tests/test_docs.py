@@ -92,6 +92,17 @@ def test_docs_command_writes_the_page(tmp_path: Path) -> None:
     assert (tmp_path / "page.md").read_text() == (DIAGRAMS / "lifecycle.md").read_text()
 
 
+def test_docs_svg_is_a_link_and_says_so(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """`jobfsm docs --svg HREF` writes the page linking HREF and no image; its help says to draw it with render."""
+    assert main(["docs", "-o", str(tmp_path / "page.md"), "--svg", "img/x.svg"]) == 0
+    assert [p.name for p in tmp_path.iterdir()] == ["page.md"]
+    assert "![the asyncJobStatus lifecycle](img/x.svg)\n" in (tmp_path / "page.md").read_text()
+    assert main(["docs", "--help"]) == 0
+    help_text = " ".join(capsys.readouterr().out.split())
+    assert ("--svg HREF the address of the image the page shows, relative to the page (default lifecycle.svg; '' "
+            "for none); this writes no image: draw it with jobfsm render -o") in help_text
+
+
 def test_svg_with_a_right_stamp_but_no_drawing_drifts(tmp_path: Path) -> None:
     """A stamped file that is not an SVG of every status is drift too."""
     for name in ("lifecycle.dot", "lifecycle.mmd", "lifecycle.md"):

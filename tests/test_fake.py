@@ -10,6 +10,7 @@ import subprocess
 import sys
 import urllib.error
 import urllib.request
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -128,7 +129,8 @@ def test_seeded_random_walks_are_legal_complete_and_repeatable() -> None:
     ({"scenario": ["completed", "inProgress"]}, ScenarioError,
      "the scenario is not a legal trace: [1]: error: left-terminal: inProgress after terminal status completed; a "
      "terminal status may only repeat; pass check=False to play it anyway"),
-    ({}, OptionsError, "give a scenario (a legal trace of statuses or bodies) or a seed for a random walk, not both"),
+    ({}, OptionsError, "nothing to play: give a scenario (a legal trace of statuses or bodies) or a seed for a "
+                       "random walk"),
     ({"scenario": HAPPY, "seed": 1}, OptionsError,
      "give a scenario (a legal trace of statuses or bodies) or a seed for a random walk, not both"),
     ({"scenario": "completed"}, ScenarioError, "a scenario is a list of statuses or asyncJobStatus bodies, found str"),
@@ -188,6 +190,11 @@ def test_check_observed() -> None:
         f"notStarted -> inProgress -> waiting -> inProgress -> failed; observed: notStarted -> inProgress")
     with pytest.raises(TraceViolationError):
         monitor.check_observed(["failed", "inProgress"])
+    with pytest.raises(ObservationError) as exc:
+        monitor.check_observed(["mystery"])  # an unknown status is a warning, and no status the monitor ended at
+    assert str(exc.value) == (
+        f"{monitor.url}: the monitor ended at failed, but the client reports no known status; served: "
+        f"notStarted -> inProgress -> waiting -> inProgress -> failed; observed: nothing")
 
 
 def test_covering_walks_played_by_fakes_cover_every_edge() -> None:
@@ -316,11 +323,14 @@ def test_client(jobfsm_monitor, jobfsm_trace):
      "inProgress; served: notStarted -> inProgress -> failed; observed: notStarted -> inProgress"),
 ], ids=["runaway-polling", "missed-the-end"])
 def test_fixture_fails_the_test(pytester: pytest.Pytester, source: str, line: str) -> None:
-    """jobfsm_monitor fails a test whose client polls past the limit, or reports less than it was served."""
+    """jobfsm_monitor fails a test whose client polls past the limit, or reports less than it was served; the
+    failure is its one message, jobfsm's own frames hidden, as for a trace that breaks the lifecycle."""
     pytester.makepyfile(source)
     result = pytester.runpytest_subprocess()
     result.assert_outcomes(failed=1)
-    result.stdout.fnmatch_lines([line])
+    result.stdout.fnmatch_lines(["=* FAILURES =*", "_* test_* _*", "", line.replace("*", "E   jobfsm.errors.", 1)],
+                                consecutive=True)
+    assert "fake.py" not in result.stdout.str()
 
 
 def test_fixture_passes_a_client_that_saw_what_it_was_served(pytester: pytest.Pytester) -> None:
@@ -342,7 +352,8 @@ def test_serve_command_plays_a_scenario_until_terminated(tmp_path, capsys: pytes
         head = [proc.stdout.readline() for _ in range(3)]
         assert head[0].startswith("monitor: http://127.0.0.1:")
         url = head[0].split()[1]
-        assert head[1:] == [f"start: {url}/start\n", "serving until interrupted (notStarted inProgress completed)\n"]
+        assert head[1:] == [f"start: {url}/start\n",
+                            "serving for 60 s or until interrupted (notStarted inProgress completed)\n"]
         client = Client(url, token="secret")
         assert client.run() == "completed"
         assert [b["status"] for b in client.seen] == ["notStarted"] * 4 + ["inProgress", "completed"]
@@ -367,11 +378,17 @@ def test_serve_command_plays_a_scenario_until_terminated(tmp_path, capsys: pytes
     (["--timeout", "0.1", "notStarted"], 0, "no requests were made", ""),
     (["--timeout", "0.1", "completed", "inProgress"], 2, "",
      "jobfsm: error: the scenario is not a legal trace: [1]: error: left-terminal: inProgress after terminal status "
-     "completed; a terminal status may only repeat; pass check=False to play it anyway"),
+     "completed; a terminal status may only repeat; pass --no-check to play it anyway"),
+    (["--timeout", "0.1", "--no-check", "completed", "inProgress"], 0, "no requests were made", ""),
     (["--timeout", "0"], 2, "", "jobfsm: error: --timeout must be a positive number of seconds, found 0"),
-    (["--timeout", "0.1"], 2, "", "jobfsm: error: give a scenario (a legal trace of statuses or bodies) or a seed "
-                                  "for a random walk, not both"),
-], ids=["idle", "illegal-scenario", "zero-timeout", "nothing-to-play"])
+    (["--timeout", "0.1"], 2, "", "jobfsm: error: nothing to serve: give the scenario's statuses (e.g. jobfsm serve "
+                                  "notStarted inProgress completed) or --seed N for a random walk"),
+    ([], 2, "", "jobfsm: error: nothing to serve: give the scenario's statuses (e.g. jobfsm serve notStarted "
+                "inProgress completed) or --seed N for a random walk"),
+    (["--seed", "3", "notStarted"], 2, "", "jobfsm: error: give the scenario's statuses or --seed N for a random "
+                                           "walk, not both"),
+], ids=["idle", "illegal-scenario", "illegal-scenario-no-check", "zero-timeout", "nothing-to-play", "no-arguments",
+        "statuses-and-seed"])
 def test_serve_command_exits(argv: list[str], code: int, out: str, err: str,
                              capsys: pytest.CaptureFixture[str]) -> None:
     """`jobfsm serve` with nothing polled exits 0; an illegal or missing scenario is a usage error (2)."""
@@ -379,6 +396,57 @@ def test_serve_command_exits(argv: list[str], code: int, out: str, err: str,
     got = capsys.readouterr()
     assert got.out.splitlines()[-1:] == ([out] if out else [])
     assert got.err.strip() == err
+
+
+def _serve(*argv: str) -> tuple[subprocess.Popen[str], str]:
+    """Start `jobfsm serve` in a process; the process and the monitor URL it printed first."""
+    proc = subprocess.Popen([sys.executable, "-m", "jobfsm", "serve", *argv], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+    assert proc.stdout is not None
+    return proc, proc.stdout.readline().split()[1]
+
+
+def test_serve_command_fails_a_client_past_the_poll_limit() -> None:
+    """A client polling past --poll-limit gets 503s and the run FAILED with exit 1, never 'ok'; without
+    --timeout it serves until interrupted."""
+    proc, url = _serve("--poll-limit", "3", "notStarted", "failed")
+    try:
+        assert proc.stdout is not None
+        assert proc.stdout.readline() == f"start: {url}/start\n"
+        assert proc.stdout.readline() == "serving until interrupted (notStarted failed)\n"
+        assert [Client(url).get()[0] for _ in range(5)] == [202, 200, 200, 503, 503]
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        out, err = proc.communicate(timeout=30)
+    assert (proc.returncode, err) == (1, "")
+    assert out.splitlines() == [
+        f"fake monitor job {url}: FAILED (final failed, 5 requests, 5 polls)",
+        f"  error: {url}: polled more than 3 times; the client is most likely looping (served so far: notStarted -> "
+        "failed -> failed)"]
+
+
+def test_serve_command_plays_a_spec_of_its_own() -> None:
+    """serve --spec plays that lifecycle: succeeded is its success (a 303), and the verdict judges by it."""
+    spec = Path(__file__).parent.parent / "examples" / "specs" / "long-running-operation.toml"
+    proc, url = _serve("--spec", str(spec), "notStarted", "running", "succeeded")
+    try:
+        assert proc.stdout is not None
+        assert [proc.stdout.readline() for _ in range(2)] == [
+            f"start: {url}/start\n", "serving until interrupted (notStarted running succeeded)\n"]
+        assert [(code, body.get("status")) for code, _, body in (Client(url).get() for _ in range(3))] == [
+            (202, "notStarted"), (202, "running"), (200, None)]  # urllib follows the 303 to the item
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        out, err = proc.communicate(timeout=30)
+    assert (proc.returncode, err) == (0, "")
+    assert out.splitlines() == [f"fake monitor job {url}: ok (final succeeded, 4 requests, 3 polls)"]
+
+
+def test_serve_command_says_how_long_it_serves(capsys: pytest.CaptureFixture[str]) -> None:
+    """With --timeout, `jobfsm serve` says it serves for that long or until interrupted."""
+    assert main(["serve", "--timeout", "0.1", "notStarted", "failed"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[2:] == ["serving for 0.1 s or until interrupted (notStarted failed)", "no requests were made"]
 
 
 def test_serve_command_port_in_use(capsys: pytest.CaptureFixture[str]) -> None:

@@ -14,6 +14,7 @@ from jobfsm.inputs import validate_path
 
 RUN = [sys.executable, "-m", "jobfsm"]
 EXAMPLES = Path(__file__).parent.parent / "examples"
+SHARED = Path(__file__).parent / "data" / "shared"
 
 
 def jobfsm(*args: str, stdin: bytes | None = None, **kwargs: object) -> subprocess.CompletedProcess[str]:
@@ -87,3 +88,18 @@ def test_sniffed_file_with_leading_blank_lines(tmp_path: Path) -> None:
     jobs, problems = validate_path(str(path), Validator())
     assert problems == []
     assert next((v.rule, v.location) for j in jobs for v in j.violations) == ("left-terminal", f"{path}:72")
+
+
+@pytest.mark.parametrize("how", ["stdin", "unknown-extension"])
+def test_yaml_cassette_is_sniffed(how: str, tmp_path: Path) -> None:
+    """A YAML cassette on standard input or under an unknown extension is read as a cassette, not as text."""
+    data = (SHARED / "vcr-doc-flow.yaml").read_bytes()
+    if how == "stdin":
+        done, name = jobfsm("validate", "-", stdin=data), "<stdin>"
+    else:
+        (tmp_path / "polls.rec").write_bytes(data)
+        done, name = jobfsm("validate", str(tmp_path / "polls.rec")), str(tmp_path / "polls.rec")
+    assert (done.returncode, done.stderr) == (0, "")
+    assert done.stdout == (
+        f"{name} job https://contoso-placeholder.example/_api/v2.0/monitor/00000000-0000-0000-0000-00000000000a: "
+        "ok (final completed, 2 polls)\nok: 1 job, 0 failed, 2 polls; 0 errors, 0 warnings, 0 infos (sampled mode)\n")

@@ -51,3 +51,17 @@ def test_odd_names_keep_messages_on_one_line() -> None:
         "expected exactly one initial status, found 2: 'a\\nb', ' c'",
         "edge 'a\\nb' -'go\\n'-> z: duplicate of 'a\\nb' -'go\\n'-> z",
         "status ' c' is a trap: it is not terminal and no edge leaves it"]
+
+
+@pytest.mark.parametrize(("statuses", "edges", "aliases", "messages"), [
+    ((A, B, Status("z", "terminal")), GO, (), ["terminal status 'z' has no outcome; expected one of success, failure, "
+                                               "cancel"]),
+    ((A, Status("b", None), Z), GO, (), ["status 'b' has no kind; expected one of initial, active, terminal"]),  # type: ignore[arg-type]
+    ((A, B, Z, Status(None, "active")), GO, (), ["status name is missing"]),  # type: ignore[arg-type]
+    ((A, B, Z), (GO[0], Edge("b", None, "z")), (), ["edge b -(missing)-> z: event is missing"]),  # type: ignore[arg-type]
+    ((A, B, Z), GO, (Alias(None, "b"),), ["alias name is missing"]),  # type: ignore[arg-type]
+], ids=["no-outcome", "no-kind", "no-status-name", "no-event", "no-alias-name"])
+def test_missing_values_never_read_none(statuses: tuple[Status, ...], edges: tuple[Edge, ...],
+                                        aliases: tuple[Alias, ...], messages: list[str]) -> None:
+    """A kind, outcome, name or event left out (None) is named missing, never printed as Python's None."""
+    assert [p.message for p in problems(statuses, edges, aliases)] == messages

@@ -123,8 +123,8 @@ def test_bad_marker_arguments_are_a_usage_error(pytester: pytest.Pytester) -> No
     ''')
     result = pytester.runpytest_subprocess()
     result.assert_outcomes(errors=1)
-    result.stdout.fnmatch_lines(["*UsageError: *@pytest.mark.jobfsm takes the keywords mode, fail_on, complete and "
-                                 "severity; found ?'failon'?"])
+    result.stdout.fnmatch_lines(["*UsageError: *@pytest.mark.jobfsm takes the keywords mode, fail_on, complete, "
+                                 "severity and spec; found ?'failon'?"])
 
 
 def test_nothing_observed_is_still_checked(pytester: pytest.Pytester) -> None:
@@ -163,7 +163,7 @@ def test_observe_refuses_what_is_not_a_poll_at_the_call(pytester: pytest.Pyteste
     ''')
     result = pytester.runpytest_subprocess()
     result.assert_outcomes(failed=1)
-    result.stdout.fnmatch_lines(["*jobfsm_trace.observe(42)*", "*InputError: poll 0 of job None: expected a status "
+    result.stdout.fnmatch_lines(["*jobfsm_trace.observe(42)*", "*InputError: poll 0: expected a status "
                                  "string or an asyncJobStatus object, found int"])
 
 
@@ -199,3 +199,57 @@ def test_bodies_are_copied_when_observed(pytester: pytest.Pytester) -> None:
                 jobfsm_trace.observe(body)
     ''')
     pytester.runpytest_subprocess().assert_outcomes(failed=1)
+
+
+LRO = str(__import__("pathlib").Path(__file__).parent.parent / "examples" / "specs" / "long-running-operation.toml")
+LRO_TEST = '''
+import json
+import urllib.request
+
+
+def test_lro(jobfsm_monitor, jobfsm_trace):
+    monitor = jobfsm_monitor(["notStarted", "running", "succeeded"])
+    for _ in range(3):
+        with urllib.request.urlopen(monitor.url) as answer:  # the last one follows the 303 to the item
+            body = json.loads(answer.read())
+        jobfsm_trace.observe(body if "status" in body else {"status": "succeeded", "resourceId": body["id"]},
+                             job=monitor.url)
+    assert monitor.spec.name == "longRunningOperationStatus"
+'''
+
+
+@pytest.mark.parametrize("how", ["option", "marker-path", "marker-spec"])
+def test_a_spec_of_ones_own_for_the_fixtures(how: str, pytester: pytest.Pytester) -> None:
+    """--jobfsm-spec FILE, or the marker's spec= (a path from the rootdir, or a Spec), sets the lifecycle of
+    jobfsm_trace and of the monitors jobfsm_monitor makes."""
+    pytester.copy_example(LRO)
+    argv: list[str] = []
+    if how == "option":
+        code, argv = LRO_TEST, ["--jobfsm-spec", "long-running-operation.toml"]
+    elif how == "marker-path":
+        code = 'import pytest\npytestmark = pytest.mark.jobfsm(spec="long-running-operation.toml")\n' + LRO_TEST
+    else:
+        code = ("import pytest\nfrom jobfsm.specfile import read_spec\npytestmark = pytest.mark.jobfsm("
+                "spec=read_spec('long-running-operation.toml'))\n" + LRO_TEST)
+    pytester.makepyfile(code)
+    result = pytester.runpytest_subprocess(*argv)
+    result.assert_outcomes(passed=1)
+    result.stdout.fnmatch_lines(["jobfsm: 1 trace checked, 0 failed the lifecycle"])
+
+
+@pytest.mark.parametrize(("spec", "message"), [
+    ('"missing.toml"', "*UsageError: jobfsm spec: */missing.toml: cannot read: No such file or directory"),
+    ("42", "*UsageError: jobfsm spec: expected a Spec or the path of a spec file, found int"),
+], ids=["missing-file", "not-a-spec"])
+def test_a_bad_spec_for_the_fixtures_is_a_usage_error(spec: str, message: str, pytester: pytest.Pytester) -> None:
+    """A spec= marker that names no readable spec file, or is no spec at all, is a one-line usage error."""
+    pytester.makepyfile(f'''
+        import pytest
+
+        @pytest.mark.jobfsm(spec={spec})
+        def test_it(jobfsm_trace):
+            jobfsm_trace.observe("completed")
+    ''')
+    result = pytester.runpytest_subprocess()
+    result.assert_outcomes(errors=1)
+    result.stdout.fnmatch_lines([message])

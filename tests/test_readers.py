@@ -47,10 +47,18 @@ def issues(problems):
     ("trace.dat", b'\xef\xbb\xbf{"status": 1}', "jsonl"),
     ("trace", b"notStarted", "text"),
     ("trace", b"", "text"),
+    ("-", b"interactions:\n- request:\n", "cassette"),
+    ("trace", b"\xef\xbb\xbf# recorded\n%YAML 1.1\n---\n\nversion: 1\n", "cassette"),
+    ("trace", b'"interactions":\r\n', "cassette"),
+    ("trace", b"# interactions:\nnotStarted\n", "text"),
+    ("trace", b"  interactions:\n", "text"),
+    ("trace", b"versions:\n", "text"),
 ], ids=["txt", "log", "json-ext-wins", "jsonl-ext-any-case", "ndjson", "sniff-array", "sniff-object-after-bom",
-        "sniff-text", "sniff-empty"])
+        "sniff-text", "sniff-empty", "sniff-cassette", "sniff-cassette-after-comments-and-marker",
+        "sniff-cassette-quoted-key-crlf", "comment-is-not-a-key", "indented-is-not-top-level", "other-key"])
 def test_detect_format(path, head, expected):
-    """The extension decides; else the first significant byte after a BOM and blanks."""
+    """The extension decides; else the first significant byte after a BOM and blanks, or a cassette's
+    top-level key on the first line that is not blank, a comment or a YAML marker."""
     assert detect_format(path, head) == expected
 
 

@@ -44,6 +44,25 @@ def har(tmp_path: Path, *entries: dict) -> tuple[list[tuple[Any, ...]], list[tup
             [(j.job, j.final, j.polls) for j in jobs])
 
 
+@pytest.mark.parametrize(("code", "body", "message"), [
+    (404, None, "HTTP 404 from the monitor before any terminal status: the monitor was lost and the outcome is "
+                "unknown"),
+    (200, {"error": {"code": "operationNotFound", "message": "gone"}}, "HTTP 200 with error code operationNotFound "
+     "from the monitor before any terminal status: the monitor was lost and the outcome is unknown"),
+    (404, {"errorCode": "operationNotFound"}, "HTTP 404 with error code operationNotFound from the monitor before "
+     "any terminal status: the monitor was lost and the outcome is unknown"),
+], ids=["404", "operationNotFound-with-200", "operationNotFound-with-404"])
+def test_monitor_lost_names_what_said_so(tmp_path: Path, code: int, body: Any, message: str) -> None:
+    """monitor-lost names the HTTP code and, when the body says so, the operationNotFound error code."""
+    path = tmp_path / "t.har"
+    entries = [entry("GET", MONITOR, 202, {"status": "inProgress"}), entry("GET", MONITOR, code, body)]
+    path.write_text(json.dumps({"log": {"version": "1.2", "entries": entries}}))
+    (job,), problems = validate_path(str(path), Validator())
+    assert problems == []
+    assert job.violations[0][1:] == ("warning", 1, f"{path}:entry 1", "inProgress", None, message)
+    assert job.violations[0].rule == "monitor-lost"
+
+
 def test_post_and_result_item_are_not_polls(tmp_path: Path) -> None:
     """The POST that starts the copy and the GET of the result after the 303 are not polls of the monitor."""
     found, problems, jobs = har(
@@ -198,7 +217,8 @@ def test_yaml_alias_bomb_is_cheap(tmp_path: Path) -> None:
     ({"status": 200, "headers": {"Location": "x"}, "content": {}},
      "unreadable HAR entry: headers are not a list of name/value pairs"),
     ({"status": "202", "content": {}}, "unreadable HAR entry: the HTTP status '202' is not a three-digit number"),
-], ids=["truncated-gzip", "gzip-bomb", "unknown-encoding", "headers-object", "status-string"])
+    ({"status": None, "content": {}}, "unreadable HAR entry: the HTTP status null is not a three-digit number"),
+], ids=["truncated-gzip", "gzip-bomb", "unknown-encoding", "headers-object", "status-string", "status-null"])
 def test_bad_entries_are_one_line_each(tmp_path: Path, response: dict, message: str) -> None:
     """Broken or oversized bodies and mistyped fields are input problems at their entry, never a traceback."""
     bad = {"request": {"method": "GET", "url": MONITOR}, "response": response}

@@ -138,7 +138,7 @@ def test_toml_problems_are_located(text: str, problems: list[str]) -> None:
     ('{"name": "x", "statuses": [\n{"name": null, "kind": "initial"},\n{"name": "b", "kind": "terminal", "outcome": '
      '"success", "meaning": false}],\n"edges": [{"from": "b", "event": "go", "to": "b", "resets_progress": 1}]}',
      ["f.json: expected exactly one initial status, found 0",
-      "f.json:2: statuses[1].name: expected a string, found null",
+      "f.json:2: statuses[1]: missing 'name'",
       "f.json:3: statuses[2].meaning: expected a string, found false",
       "f.json:4: edges[1].resets_progress: expected true or false, found 1",
       "f.json:4: edge b -go-> b: a repeated status is not a transition",
@@ -160,6 +160,37 @@ def test_json_null_is_an_absent_key() -> None:
     assert spec is not None
     assert spec.aliases == (Alias("old", None),)
     assert spec.edges == (Edge("a", "go", "b"),)
+
+
+_BASE = {"schema": "jobfsm.spec/1", "name": "x", "notes": ["n"],
+         "statuses": [{"name": "a", "kind": "initial"}, {"name": "b", "kind": "terminal", "outcome": "success"}],
+         "edges": [{"from": "a", "event": "go", "to": "b"}], "aliases": [{"name": "old", "target": "b"}]}
+
+
+@pytest.mark.parametrize(("key", "problems"), [
+    ("schema", []),
+    ("notes", []),
+    ("aliases", []),
+    ("edges", ["f.json:1: status 'a' is a trap: it is not terminal and no edge leaves it",
+               "f.json:1: status 'b' is not reachable from 'a'"]),
+    ("statuses", ["f.json: no statuses"]),
+    ("name", ["f.json:1: the lifecycle's 'name' is missing"]),
+], ids=["schema", "notes", "aliases", "edges", "statuses", "name"])
+def test_json_null_at_the_top_is_an_absent_key(key: str, problems: list[str]) -> None:
+    """A top-level key set to null reads exactly as the file without that key: no 'None' in any message."""
+    without = {k: v for k, v in _BASE.items() if k != key}
+    assert _problems(json.dumps({**_BASE, key: None}), "json") == problems
+    assert parse_spec(json.dumps({**_BASE, key: None}), "f.json", "json")[0] == parse_spec(
+        json.dumps(without), "f.json", "json")[0]
+
+
+def test_json_null_for_a_required_field_is_missing() -> None:
+    """null for a required field of an entry is that field missing, and a null entry is named null."""
+    doc = {"name": "x", "statuses": _BASE["statuses"], "edges": [{"from": "a", "event": None, "to": "b"}, None]}
+    assert _problems(json.dumps(doc, indent=1), "json") == [
+        "f.json:5: status 'a' is a trap: it is not terminal and no edge leaves it",
+        "f.json:9: status 'b' is not reachable from 'a'", "f.json:15: edges[1]: missing 'event'",
+        "f.json:20: edges[2]: expected a table, found null"]
 
 
 @pytest.mark.parametrize(("data", "fmt", "message"), [
@@ -291,5 +322,5 @@ def test_null_for_a_required_key_is_a_problem_not_a_crash() -> None:
     text = '{"name": "x", "statuses": [\n{"name": "a", "kind": null},\n{"name": "b", "kind": "terminal"}]}'
     assert _problems(text, "json") == [
         "f.json: expected exactly one initial status, found 0",
-        "f.json:2: statuses[1].kind: expected a string, found null",
+        "f.json:2: statuses[1]: missing 'kind'",
         "f.json:3: terminal status 'b' has no outcome; expected one of success, failure, cancel"]

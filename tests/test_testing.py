@@ -44,3 +44,14 @@ def test_recorder_refuses_polls_after_the_check() -> None:
     recorder.check()
     with pytest.raises(Exception, match="already checked"):
         recorder.observe("inProgress")
+
+
+@pytest.mark.parametrize(("job", "where"), [(None, "poll 1"), ("copy-1", "poll 1 of job 'copy-1'"),
+                                            (7, "poll 1 of job 7")], ids=["no-job", "named-job", "numbered-job"])
+def test_recorder_names_the_job_only_when_there_is_one(job: Any, where: str) -> None:
+    """observe() refusing a poll names its index, and its job only when the poll has one (never 'job None')."""
+    recorder = TraceRecorder()
+    recorder.observe("notStarted", job=job)
+    with pytest.raises(InputError) as info:
+        recorder.observe(42, job=job)
+    assert str(info.value) == f"{where}: expected a status string or an asyncJobStatus object, found int"

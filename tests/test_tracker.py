@@ -48,10 +48,27 @@ def test_left_terminal_message_and_stop() -> None:
                                "status may only repeat")
     assert isinstance(info.value, ValueError)
     assert (tracker.status, tracker.finished, info.value.history) == ("completed", True,
-                                                                      ["inProgress", "completed", "inProgress"])
+                                                                      ["inProgress", "completed", "completed"])
     with pytest.raises(IllegalStepError) as again:
         tracker.observe("completed")
     assert again.value is info.value
+
+
+@pytest.mark.parametrize(("mode", "polls", "history"), [
+    ("strict", ["notStarted", "completed"], ["notStarted", "notStarted"]),
+    ("sampled", ["inProgress", "mystery", "completed", "notStarted"], ["inProgress", "inProgress", "completed",
+                                                                       "completed"]),
+    ("sampled", ["waiting", {"status": 3}], ["waiting", "waiting"]),
+], ids=["strict-illegal", "unknown-then-left-terminal", "invalid-field"])
+def test_history_is_the_status_after_each_poll(mode: str, polls: list[Any], history: list[str | None]) -> None:
+    """history holds the tracker's status after each poll: an illegal or unknown status is never recorded."""
+    tracker = Tracker(mode=mode)  # type: ignore[arg-type]
+    for poll in polls[:-1]:
+        tracker.observe(poll)
+    with pytest.raises(IllegalStepError) as info:
+        tracker.observe(polls[-1])
+    assert (tracker.history, info.value.history) == (history, history)
+    assert tracker.status == history[-1]
 
 
 def test_finish_reports_an_unterminated_job() -> None:

@@ -69,7 +69,7 @@ CASES: list[tuple[str, list[Any], dict[str, Any], list[tuple[Any, ...]]]] = [
         ("unterminated", "error", 1, "[1]", "waiting", None,
          "trace ends at waiting, which is not terminal; expected one of completed, failed, cancelled")]),
     ("empty-trace", [], {}, [
-        ("no-status-observed", "warning", None, "[0]", None, None, "no poll carried a known status (0 polls)")]),
+        ("no-status-observed", "warning", None, "<trace>", None, None, "no poll carried a known status (0 polls)")]),
     ("monitor-lost", [{"status": "inProgress"}, {"error": {"code": "operationNotFound", "message": "gone"}}], {}, [
         ("monitor-lost", "warning", 1, "[1]", "inProgress", None,
          "the monitor answered operationNotFound before any terminal status: the outcome is unknown"),
@@ -268,3 +268,26 @@ def test_containers_in_messages_spell_null_true_false_as_json() -> None:
     """A field holding an array or object is shown with JSON's null, true and false, as the kinds are named."""
     (v, _) = validate([{"status": [None, True, {"a": False}]}]).violations
     assert v.message == "field 'status' must be a string, found array [null, true, {'a': false}]"
+
+
+def test_empty_trace_is_located_at_the_trace() -> None:
+    """An empty trace's violation has no poll index and no poll location: both name the trace as a whole."""
+    (v,) = Validator().validate([]).violations
+    assert (v.index, v.location) == (None, "<trace>")
+    assert v.line() == "<trace>: warning: no-status-observed: no poll carried a known status (0 polls)"
+    (v,) = Validator().validate([], source="copy.json").violations
+    assert v.line() == "copy.json: warning: no-status-observed: no poll carried a known status (0 polls)"
+
+
+@pytest.mark.parametrize(("source", "job", "message"), [
+    (None, None, "<trace> is finished: it takes no more polls"),
+    ("f.txt", None, "f.txt is finished: it takes no more polls"),
+    ("f.txt", "j1", "job 'j1' of f.txt is finished: it takes no more polls"),
+], ids=["unnamed", "source", "source-and-job"])
+def test_finished_job_names_only_what_it_has(source: str | None, job: str | None, message: str) -> None:
+    """Feeding a finished job is refused naming its source and job, never 'job None'."""
+    check = Validator().job(source, job)
+    check.finish()
+    with pytest.raises(JobFSMError) as info:
+        check.feed("completed")
+    assert str(info.value) == message
