@@ -37,13 +37,14 @@ typedef struct {
     PyObject *last, *resource, *operation, *check, *key; /* never NULL: None when unset */
     double progress;
     Py_ssize_t polls, pos, seq;
-    char has_progress, referenced, done;
+    unsigned long long stream; /* the stream whose tables hold it (0: none known) */
+    char has_progress, referenced, done, finished;
 } State;
 
 static PyTypeObject State_Type;
 
 static State *
-state_new(PyObject *key, Py_ssize_t seq)
+state_new(PyObject *key, Py_ssize_t seq, unsigned long long stream)
 {
     State *s = PyObject_New(State, &State_Type);
     if (s == NULL)
@@ -56,7 +57,8 @@ state_new(PyObject *key, Py_ssize_t seq)
     s->progress = 0.0;
     s->polls = s->pos = 0;
     s->seq = seq;
-    s->has_progress = s->referenced = s->done = 0;
+    s->stream = stream;
+    s->has_progress = s->referenced = s->done = s->finished = 0;
     return s;
 }
 
@@ -71,7 +73,7 @@ State_new(PyTypeObject *type, PyObject *args, PyObject *kwargs)
     }
     if (!PyArg_ParseTuple(args, "On:State", &key, &seq))
         return NULL;
-    return (PyObject *)state_new(key, seq);
+    return (PyObject *)state_new(key, seq, 0);
 }
 
 static void
@@ -192,10 +194,11 @@ as_state(PyObject *o)
 
 enum { A_OPEN, A_ENDED, A_HELD, A_MOVES, A_SUCCESS, A_TERMINAL, A_EXACT, A_FULL, A_FULL_FIELDS, A_LINE,
        A_EMIT, A_REPORT, A_SOURCE, A_JOB_KEY, A_OBJECTS, A_SEQ = A_OBJECTS, A_NEXT, A_WINDOW, A_UNKEYED, A_KEYED,
-       A_ALL };
+       A_SERIAL, A_ALL };
 static const char *attr_strings[A_ALL] = {"open", "ended", "_held", "_moves", "_success", "_terminal", "_exact",
                                           "_full", "_full_fields", "_line", "_emit", "_report", "_source",
-                                          "_job_key", "_seq", "_next", "_window", "unkeyed_polls", "keyed"};
+                                          "_job_key", "_seq", "_next", "_window", "unkeyed_polls", "keyed",
+                                          "_serial"};
 static PyObject *attr_names[A_ALL];
 static PyObject *report_type; /* jobfsm.report.JobReport */
 static PyObject *empty_tuple;
@@ -207,6 +210,7 @@ typedef struct {
     PyObject *obj;
     PyObject *o[A_OBJECTS];
     Py_ssize_t seq, next, window, unkeyed;
+    unsigned long long serial; /* the stream's own number, never reused in a process */
     int keyed;
     int known;                  /* 0 when the spec has more statuses than KNOWN */
     PyObject *status[KNOWN];    /* borrowed from the exact table */
@@ -322,6 +326,7 @@ stream_load(PyObject *obj, Stream *st)
     }
     st->seq = int_attr(obj, A_SEQ);
     st->window = int_attr(obj, A_WINDOW);
+    st->serial = (unsigned long long)int_attr(obj, A_SERIAL);
     if (PyErr_Occurred() || list_known(st) < 0)
         goto error;
     return 0;
@@ -427,8 +432,15 @@ job_report(PyObject *source, PyObject *job, PyObject *ok, PyObject *final, PyObj
     if (t == NULL)
         return NULL;
     PyObject *items[6] = {source, job, ok, final, polls, violations};
-    for (Py_ssize_t i = 0; i < 6; i++)
+    int atoms = 1;
+    for (Py_ssize_t i = 0; i < 6; i++) {
         PyTuple_SET_ITEM(t, i, Py_NewRef(items[i]));
+        atoms = atoms && !(PyObject_IS_GC(items[i]) && (!PyTuple_CheckExact(items[i]) || PyTuple_GET_SIZE(items[i])));
+    }
+    /* a tuple of strings and numbers holds no cycle: untracked now, as the collector would on its first
+     * pass, so that a long list of reports costs it nothing */
+    if (atoms)
+        PyObject_GC_UnTrack(t);
     return t;
 }
 
@@ -439,37 +451,35 @@ evict_some(Stream *st, PyObject *ended, Py_ssize_t keep)
     Py_ssize_t count = PyDict_GET_SIZE(ended) - keep;
     if (count <= 0)
         return 0;
-    PyObject *jobs = PyList_New(count);
+    PyObject *jobs = PyList_New(count); /* (job, state) pairs: callbacks may run while they finish */
     if (jobs == NULL)
         return -1;
     Py_ssize_t i = 0, it = 0;
     PyObject *key, *value;
     while (i < count && PyDict_Next(ended, &it, &key, &value)) {
-        Py_INCREF(key);
-        PyList_SET_ITEM(jobs, i++, key);
+        PyObject *pair = PyTuple_Pack(2, key, value);
+        if (pair == NULL) {
+            Py_DECREF(jobs);
+            return -1;
+        }
+        PyList_SET_ITEM(jobs, i++, pair);
     }
     for (Py_ssize_t j = 0; j < i; j++) {
-        PyObject *job = PyList_GET_ITEM(jobs, j);
-        PyObject *o = PyDict_GetItemWithError(ended, job);
-        if (o == NULL) {
-            if (PyErr_Occurred())
-                goto error;
-            continue;
-        }
-        State *s = as_state(o);
+        PyObject *job = PyTuple_GET_ITEM(PyList_GET_ITEM(jobs, j), 0);
+        State *s = as_state(PyTuple_GET_ITEM(PyList_GET_ITEM(jobs, j), 1));
         if (s == NULL)
             goto error;
-        Py_INCREF(s);
         if (PyDict_DelItem(ended, job) < 0) {
-            Py_DECREF(s);
-            goto error;
+            if (!PyErr_ExceptionMatches(PyExc_KeyError))
+                goto error;
+            PyErr_Clear(); /* a callback finished it already */
+            continue;
         }
+        s->finished = 1;
         PyObject *report;
         int light = s->check == Py_None;
-        if (light && (light = in_set(st, s->last, 1)) < 0) {
-            Py_DECREF(s);
+        if (light && (light = in_set(st, s->last, 1)) < 0)
             goto error;
-        }
         if (light) { /* nothing to report */
             PyObject *polls = PyLong_FromSsize_t(s->polls);
             report = polls == NULL ? NULL : job_report(st->o[A_SOURCE], s->key, Py_True, s->last, polls, empty_tuple);
@@ -481,11 +491,8 @@ evict_some(Stream *st, PyObject *ended, Py_ssize_t keep)
             PyErr_SetString(PyExc_TypeError, "jobfsm._speedups: a job report must be a JobReport");
             Py_CLEAR(report);
         }
-        if (report == NULL || release(st, s, report) < 0) {
-            Py_DECREF(s);
+        if (report == NULL || release(st, s, report) < 0)
             goto error;
-        }
-        Py_DECREF(s);
     }
     Py_DECREF(jobs);
     return 0;
@@ -608,7 +615,7 @@ state_of(Stream *st, PyObject *job)
         return as_state(o);
     if (PyErr_Occurred())
         return NULL;
-    State *s = state_new(job, st->seq);
+    State *s = state_new(job, st->seq, st->serial);
     if (s == NULL)
         return NULL;
     int r = PyDict_SetItem(st->o[A_OPEN], job, (PyObject *)s);
@@ -843,7 +850,11 @@ light_polls(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
  * hash of the key's bytes, the last key that fell there kept. Short keys only. */
 #define KEY_SLOTS 4096
 #define KEY_CACHED 64
-static PyObject *key_cache[KEY_SLOTS];
+typedef struct {
+    PyObject *key;
+    State *state; /* the key's state when last met, checked before use: live, and of the same stream */
+} Cached;
+static Cached key_cache[KEY_SLOTS];
 
 static inline size_t
 key_slot(const char *p, Py_ssize_t n)
@@ -854,19 +865,33 @@ key_slot(const char *p, Py_ssize_t n)
     return (size_t)((h ^ (h >> 32)) & (KEY_SLOTS - 1));
 }
 
-static PyObject *
-job_key_object(const char *p, Py_ssize_t n)
+/* The job key (a new reference) and state (borrowed) of a poll whose key is the ASCII text p[:n]; 0 or -1 */
+static int
+job_of(Stream *st, const char *p, Py_ssize_t n, PyObject **job, State **state)
 {
-    if (n > KEY_CACHED)
-        return PyUnicode_DecodeASCII(p, n, NULL);
-    PyObject **slot = &key_cache[key_slot(p, n)];
-    PyObject *k = *slot;
-    if (k != NULL && PyUnicode_GET_LENGTH(k) == n && memcmp(PyUnicode_1BYTE_DATA(k), p, (size_t)n) == 0)
-        return Py_NewRef(k);
-    if ((k = PyUnicode_DecodeASCII(p, n, NULL)) == NULL)
-        return NULL;
-    Py_XSETREF(*slot, Py_NewRef(k));
-    return k;
+    Cached *c = n <= KEY_CACHED ? &key_cache[key_slot(p, n)] : NULL;
+    PyObject *k = c != NULL ? c->key : NULL;
+    if (k != NULL && PyUnicode_GET_LENGTH(k) == n && memcmp(PyUnicode_1BYTE_DATA(k), p, (size_t)n) == 0) {
+        State *s = c->state;
+        if (s != NULL && !s->finished && s->stream == st->serial) {
+            *job = Py_NewRef(k);
+            *state = s;
+            return 0;
+        }
+        *job = Py_NewRef(k);
+    } else if ((*job = PyUnicode_DecodeASCII(p, n, NULL)) == NULL) {
+        return -1;
+    } else if (c != NULL) {
+        Py_XSETREF(c->key, Py_NewRef(*job));
+        Py_CLEAR(c->state);
+    }
+    if ((*state = state_of(st, *job)) == NULL) {
+        Py_CLEAR(*job);
+        return -1;
+    }
+    if (c != NULL && (*state)->stream == st->serial)
+        Py_XSETREF(c->state, (State *)Py_NewRef(*state));
+    return 0;
 }
 
 /* What the scanner found of a field: absent, null, an ASCII string without escapes, or a number. */
@@ -1255,7 +1280,7 @@ next_line(const char **c, const char *end, Py_ssize_t *lineno, const char *key, 
             out->has_p = 1;
         }
         if (out->r == 0 && out->v[K_JOB].kind == V_STRING && out->v[K_JOB].len <= KEY_CACHED) {
-            PyObject *k = key_cache[key_slot(out->v[K_JOB].ptr, out->v[K_JOB].len)];
+            PyObject *k = key_cache[key_slot(out->v[K_JOB].ptr, out->v[K_JOB].len)].key;
             if (k != NULL) {
                 PREFETCH(k);
                 PREFETCH((char *)k + 64);
@@ -1285,12 +1310,12 @@ take_line(Stream *st, Scanned *l)
     text_span(&poll.rid, &l->v[K_RESOURCE_ID]);
     text_span(&poll.rloc, &l->v[K_RESOURCE_LOCATION]);
     text_span(&poll.op, &l->v[K_OPERATION]);
-    PyObject *job = l->v[K_JOB].kind == V_STRING ? job_key_object(l->v[K_JOB].ptr, l->v[K_JOB].len)
-                                                 : Py_NewRef(Py_None);
-    if (job == NULL)
-        return -1;
-    State *s = state_of(st, job);
-    if (s == NULL) {
+    PyObject *job;
+    State *s;
+    if (l->v[K_JOB].kind == V_STRING) {
+        if (job_of(st, l->v[K_JOB].ptr, l->v[K_JOB].len, &job, &s) < 0)
+            return -1;
+    } else if ((s = state_of(st, job = Py_NewRef(Py_None))) == NULL) {
         Py_DECREF(job);
         return -1;
     }

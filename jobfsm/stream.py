@@ -35,6 +35,7 @@ WINDOW = 16_384
 
 # the slots of a light job state
 _LAST, _PROGRESS, _RESOURCE, _OPERATION, _REFERENCED, _DONE, _POLLS, _POS, _SEQ, _CHECK, _KEY = range(11)
+_SERIALS = itertools.count(1)  # each stream's own number, by which the accelerator tells their job states apart
 _State = Any  # a job's light state: a list of those slots, or the accelerator's State that reads like one
 _HANDED_OVER: Any = object()  # _LAST of a job its JobCheck keeps: equal to no status, so no move is light
 
@@ -49,6 +50,7 @@ class LogStream:
         if accelerated and _speedups is None:
             raise RuntimeError("jobfsm._speedups is not built")
         self._c = accelerated
+        self._serial = next(_SERIALS)
         self._job_key = job_key
         self._decoder = LineDecoder(job_key)
         self._new = check_type
