@@ -145,3 +145,23 @@ def test_state_reads_and_writes_like_the_slot_list() -> None:
         s[11]
     with pytest.raises(TypeError):
         s[6] = "many"
+
+
+def test_streams_side_by_side_keep_their_own_jobs() -> None:
+    """Two logs read in turns, with the same job keys, each judge their own jobs (the C key cache is shared)."""
+    first = [b'{"job":"j","status":"inProgress","percentageComplete":50}', b'{"job":"j","status":"completed"}']
+    second = [b'{"job":"j","status":"notStarted"}', b'{"job":"j","status":"inProgress","percentageComplete":10}']
+    reports: dict[bool, list[list[JobReport]]] = {}
+    for accelerated in (False, True):
+        outs: list[list[JobReport]] = [[], []]
+        streams = [LogStream(Validator(), name, lambda pos, n=name: f"{n}:{pos}", out.append, window=1,
+                             accelerated=accelerated) for name, out in zip(("a", "b"), outs, strict=True)]
+        for i in range(2):
+            for stream, log in zip(streams, (first, second), strict=True):
+                stream.lines(log[i] + b"\n", i + 1)
+        for stream in streams:
+            stream.close()
+        reports[accelerated] = outs
+    assert reports[True] == reports[False]
+    assert [(r.final, [v.rule for v in r.violations]) for out in reports[True] for r in out] == [
+        ("completed", ["completed-without-resource"]), ("inProgress", ["unterminated"])]
