@@ -237,3 +237,17 @@ def test_junit_marks_inferred_only_edges_and_input_errors(tmp_path) -> None:
     assert inputs is not None
     assert inputs.get("errors") == "1"
     assert root.get("errors") == "1"
+
+
+def test_a_junit_reader_reads_the_report(tmp_path) -> None:
+    """junitparser, as CI dashboards read JUnit, finds one case per edge, failing exactly the uncovered ones."""
+    from junitparser import Failure, JUnitXml
+
+    out = tmp_path / "coverage.xml"
+    assert run("coverage", "--format", "junit", "-o", str(out), *SHARED_TRACES) == 0
+    edges, statuses = JUnitXml.fromfile(str(out))
+    assert (edges.name, edges.tests, edges.failures, edges.errors) == (
+        "jobfsm.coverage.edges", len(LIFECYCLE.edges), len(SHARED_UNCOVERED), 0)
+    assert [c.name for c in edges if any(isinstance(r, Failure) for r in c.result)] == [
+        f"{a} -{e}-> {b}" for a, e, b in SHARED_UNCOVERED]
+    assert (statuses.name, statuses.tests, statuses.failures) == ("jobfsm.coverage.statuses", len(LIFECYCLE.names), 0)
