@@ -415,7 +415,7 @@ _EXTENSIONS = {".dot": "dot", ".gv": "dot", ".mmd": "mermaid", ".mermaid": "merm
 
 def _render(args: argparse.Namespace) -> int:
     from jobfsm.docs import check_diagrams, update_diagrams
-    from jobfsm.render import render_image, to_dot, to_mermaid
+    from jobfsm.render import check_drawable, render_image, to_dot, to_mermaid
 
     _render_options(args)
     spec = _lifecycle(args)
@@ -424,6 +424,7 @@ def _render(args: argparse.Namespace) -> int:
         if not folder:
             raise OptionsError("--check and --update need a directory")
         if args.update:
+            check_drawable(spec, args.spec or "the lifecycle")
             try:
                 written = update_diagrams(folder, spec, args.backend)
             except OSError as exc:
@@ -449,6 +450,8 @@ def _render(args: argparse.Namespace) -> int:
         overlay = overlay_from_file(args.trace, validator, fmt=input_format, job_key=args.job_key, job=args.job)
     make = to_mermaid if fmt == "mermaid" else to_dot
     text = make(spec, direction=args.direction, title=args.title, overlay=overlay)
+    if fmt not in ("dot", "mermaid"):
+        check_drawable(spec, args.spec or "the lifecycle", overlay)
     data = text.encode() if fmt in ("dot", "mermaid") else render_image(text, fmt, args.backend)
     if args.output and args.output != "-":
         _save(args.output, data)
