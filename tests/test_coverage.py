@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import itertools
 import json
+import os
+import subprocess
+import sys
 import xml.etree.ElementTree as ET
+from pathlib import Path
 
 import pytest
 from conftest import SHARED
@@ -237,3 +241,31 @@ def test_junit_marks_inferred_only_edges_and_input_errors(tmp_path) -> None:
     assert inputs is not None
     assert inputs.get("errors") == "1"
     assert root.get("errors") == "1"
+
+
+def _write_one_job(path: Path, polls: int) -> None:
+    """One job that goes back and forth between inProgress and waiting: every poll is a change."""
+    with path.open("w") as out:
+        out.write('{"status":"notStarted"}\n')
+        out.write('{"status":"inProgress"}\n{"status":"waiting"}\n' * ((polls - 2) // 2))
+        out.write('{"status":"completed","resourceId":"r"}\n')
+
+
+def _coverage_peak_mb(path: Path) -> float:
+    """Peak resident memory of ``jobfsm coverage`` on ``path``, in a process of its own."""
+    proc = subprocess.Popen([sys.executable, "-m", "jobfsm", "coverage", str(path)], stdout=subprocess.PIPE)
+    out = proc.stdout.read() if proc.stdout else b""
+    _, status, usage = os.wait4(proc.pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0, out
+    assert b"inProgress -interrupt-> waiting  " in out
+    return usage.ru_maxrss / 1024
+
+
+def test_memory_stays_flat_as_one_job_grows_tenfold(tmp_path: Path) -> None:
+    """Counters only: a job of 400,000 polls costs `jobfsm coverage` no more than a few MB over one of 40,000
+    (keeping a walk per poll cost it 1.3 GB on 6 million)."""
+    small, large = tmp_path / "small.jsonl", tmp_path / "large.jsonl"
+    _write_one_job(small, 40_000)
+    _write_one_job(large, 400_000)
+    assert large.stat().st_size - small.stat().st_size > 8e6
+    assert _coverage_peak_mb(large) - _coverage_peak_mb(small) < 5
