@@ -568,8 +568,8 @@ def _coverage(args: argparse.Namespace) -> int:
             verdict = "FAILED" if below else "ok"
             text += (f"\n{verdict}: edge coverage {result.edge_percent:.1f}% "
                      f"{'is under' if below else 'reaches'} --fail-under {args.fail_under:g}%")
-    if args.output and args.output != "-":
-        _save(args.output, (text + "\n").encode())
+    if args.output and args.output != "-":  # file names that are not UTF-8 as standard output writes them
+        _save(args.output, (text + "\n").encode(errors="backslashreplace"))
     else:
         _write(text)
     return EXIT_INPUT if result.input_errors else EXIT_VIOLATIONS if below else EXIT_OK

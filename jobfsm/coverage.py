@@ -9,6 +9,8 @@ edges are counted apart and cover nothing unless asked: a client never saw them 
 
 from __future__ import annotations
 
+import re
+import sys
 import xml.etree.ElementTree as ET
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -16,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from jobfsm.inputs import Format, validate_path
 from jobfsm.overlay import WalkCheck
-from jobfsm.render import Step
+from jobfsm.render import Step, clean
 from jobfsm.report import InputProblem, JobReport, plural
 from jobfsm.spec import Edge, Spec, Status
 from jobfsm.validation import Options, Validator
@@ -162,8 +164,8 @@ class Coverage:
         """JUnit XML: a test suite of edges and one of statuses, a test case each, failing when uncovered,
         and a suite of input errors when there are some; for CI dashboards that show the gaps."""
         root = ET.Element("testsuites", name=SUITE)
-        edges = [(e.label, e.covered, e.observed, e.inferred) for e in self.edges]
-        statuses = [(s.status.name, s.covered, s.polls, s.inferred) for s in self.statuses]
+        edges = [(_xml(e.label), e.covered, e.observed, e.inferred) for e in self.edges]
+        statuses = [(_xml(s.status.name), s.covered, s.polls, s.inferred) for s in self.statuses]
         for kind, cases in (("edges", edges), ("statuses", statuses)):
             suite = _suite(root, f"{SUITE}.{kind}", len(cases), sum(not c[1] for c in cases), 0)
             props = ET.SubElement(suite, "properties")
@@ -180,8 +182,8 @@ class Coverage:
         if self.input_errors:
             suite = _suite(root, f"{SUITE}.inputs", len(self.input_errors), 0, len(self.input_errors))
             for p in self.input_errors:
-                case = ET.SubElement(suite, "testcase", classname=f"{SUITE}.inputs", name=p.location, time="0")
-                ET.SubElement(case, "error", type="input-error", message=p.message).text = p.line()
+                case = ET.SubElement(suite, "testcase", classname=f"{SUITE}.inputs", name=_xml(p.location), time="0")
+                ET.SubElement(case, "error", type="input-error", message=_xml(p.message)).text = _xml(p.line())
         for key in ("tests", "failures", "errors"):
             root.set(key, str(sum(int(s.get(key, "0")) for s in root)))
         ET.indent(root)
@@ -292,6 +294,15 @@ def coverage_of_paths(paths: Iterable[str], *, mode: str = "sampled", count_infe
     for path in paths:
         collector.add_path(path, fmt=fmt, job_key=job_key)
     return collector.result()
+
+
+_NOT_XML = re.compile("[\ufffe\uffff]")
+
+
+def _xml(text: str) -> str:
+    """Text that XML 1.0 can carry: control characters and lone surrogates (from spec names, or file names
+    that are not UTF-8) written as escapes, as drawings write them; U+FFFE and U+FFFF too."""
+    return _NOT_XML.sub(lambda m: f"\\u{ord(m.group()):04x}", clean(text, sys.maxsize))
 
 
 def _suite(root: ET.Element, name: str, tests: int, failures: int, errors: int) -> ET.Element:
