@@ -46,9 +46,9 @@ def markdown(spec: Spec, *, svg: str | None = "lifecycle.svg") -> str:
             "|---|" + "---|" * len(spec.names)]
     for a in spec.names:
         cells = []
+        paths = t.paths[a]
         for b in spec.names:
-            path = t.paths[a].get(b)
-            cells.append("repeat" if a == b else "-" if path is None else "edge" if len(path) == 1 else "skip")
+            cells.append("repeat" if a == b else "-" if b not in paths else "edge" if paths.before(b) == a else "skip")
         out.append(f"| {_code(a)} | " + " | ".join(cells) + " |")
     out += ["", "## Observing through polls", ""] + [f"- {_md(n)}" for n in spec.notes]
     out += ["", "## The diagram in Mermaid", "", "```mermaid", to_mermaid(spec).rstrip(), "```", "",

@@ -28,7 +28,8 @@ else:  # pragma: no cover - Python 3.10
 SCHEMA = "jobfsm.spec/1"
 BUILTIN = "asyncjobstatus.toml"
 MAX_BYTES = 1 << 20
-# every status's shortest paths are tabled for validation: a lifecycle this large still takes about a second
+# every pair of statuses is tabled for validation (predecessors, not whole paths): a chain of 500 statuses
+# costs a few MB and a fraction of a second, 500 statuses with 20,000 edges under 2 s
 MAX_STATUSES = 500
 FORMATS = ("toml", "json")
 TOP_KEYS = ("schema", "name", "statuses", "edges", "aliases", "notes")
