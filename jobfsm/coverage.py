@@ -18,8 +18,8 @@ from typing import TYPE_CHECKING, Any
 
 from jobfsm.inputs import Format, validate_path
 from jobfsm.overlay import WalkCheck
-from jobfsm.render import Step, clean
-from jobfsm.report import InputProblem, JobReport, plural
+from jobfsm.render import Step
+from jobfsm.report import InputProblem, JobReport, clean, one_line, plural
 from jobfsm.spec import Edge, Spec, Status
 from jobfsm.validation import Options, Validator
 
@@ -158,7 +158,7 @@ class Coverage:
             lines.append(f"{d['failed_jobs']} of {plural(d['jobs'], 'job')} fail validation (jobfsm validate "
                          f"shows why); their legal changes still count")
         lines += [p.line() for p in self.input_errors]
-        return "\n".join(lines)
+        return "\n".join(map(one_line, lines))
 
     def junit(self) -> str:
         """JUnit XML: a test suite of edges and one of statuses, a test case each, failing when uncovered,

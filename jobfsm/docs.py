@@ -9,7 +9,8 @@ from collections.abc import Callable
 from xml.etree import ElementTree
 
 from jobfsm.machine import tables
-from jobfsm.render import check_drawable, clean, render_image, to_dot, to_mermaid
+from jobfsm.render import check_drawable, render_image, to_dot, to_mermaid
+from jobfsm.report import clean
 from jobfsm.rules import RULES
 from jobfsm.spec import Spec
 

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from jobfsm.errors import JobFSMError
+from jobfsm.report import clean as clean  # re-exported: drawings and docs take names through it
 from jobfsm.report import plural
 from jobfsm.spec import Spec
 
@@ -303,17 +304,6 @@ def _dot_id(name: str, i: int) -> str:
     if _IDENT.match(name) and name.lower() not in _DOT_KEYWORDS and not name.startswith("__"):
         return name
     return f"__s{i}"
-
-
-def clean(text: str, limit: int = 2000) -> str:
-    """Text any drawing can take: control characters and undecodable bytes (from arguments that are not
-    UTF-8) written as escapes, and no longer than ``limit`` (Graphviz refuses labels over 16 KiB)."""
-    text = _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
-    text = text.encode("utf-8", "backslashreplace").decode("utf-8")
-    return text if len(text) <= limit else f"{text[:limit]}... ({len(text)} characters)"
-
-
-_CONTROL = re.compile(r"[\x00-\x09\x0b-\x1f\x7f-\x9f]")
 
 
 def _html(text: str) -> str:

@@ -381,3 +381,12 @@ def _dense(k: int) -> Spec:
     for i in range(k):
         edges += [Edge(f"a{i}", f"to{j}", f"a{j}") for j in range(k) if j != i] + [Edge(f"a{i}", "fin", "done")]
     return Spec("dense", statuses, tuple(edges))
+
+
+def test_bidirectional_overrides_are_escaped_in_drawings() -> None:
+    """U+202E and the other marks that reorder text show as escapes in DOT and Mermaid, not reversing the label."""
+    from jobfsm import Edge, Status
+    spec = Spec("x", (Status("a", "initial"), Status("z", "terminal", outcome="success")),
+                (Edge("a", "\u202ego\u2066", "z"),))
+    assert '  a -> z [label="\\\\u202ego\\\\u2066", tooltip="", weight=8];' in to_dot(spec).splitlines()
+    assert "  a --> z : #92;u202ego#92;u2066" in to_mermaid(spec).splitlines()
