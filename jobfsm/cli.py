@@ -368,7 +368,7 @@ def _spec_check(paths: list[str], fmt: str) -> int:
             spec, problems = check_spec(path)
         except SpecFileError as exc:
             results.append({"file": path, "ok": False, "readable": False, "problems": [
-                {"line": None, "entry": None, "message": str(exc)}]})
+                {"line": exc.line, "entry": None, "message": str(exc)}]})
             if fmt == "text":
                 print(f"jobfsm: error: {one_line(str(exc))}", file=sys.stderr)
             code = EXIT_INPUT

@@ -37,12 +37,15 @@ class SpecError(JobFSMError, ValueError):
 
 class SpecFileError(JobFSMError, ValueError):
     """A spec file that cannot be read or parsed (``unreadable``), or that describes no usable lifecycle;
-    ``problems`` holds every problem found, each a line ``file:line: what``."""
+    ``problems`` holds every problem found, each a line ``file:line: what``; ``line`` is the line of a file
+    that cannot be parsed, when known."""
 
-    def __init__(self, path: str, problems: tuple[str, ...], unreadable: bool = False) -> None:
+    def __init__(self, path: str, problems: tuple[str, ...], unreadable: bool = False, line: int | None = None
+                 ) -> None:
         self.path = path
         self.problems = problems
         self.unreadable = unreadable
+        self.line = line
         if len(problems) == 1:
             super().__init__(problems[0])
         else:

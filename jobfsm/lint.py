@@ -6,6 +6,7 @@ a line of that file. All problems are found in one pass: one mistake never hides
 
 from __future__ import annotations
 
+import datetime
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Literal, NamedTuple
 
@@ -57,17 +58,17 @@ def problems(statuses: Sequence[Status], edges: Sequence[Edge], aliases: Sequenc
             out.append(Problem(f"{what} status {shorten(s.name)}", at("statuses", i, "name")))
         folded.setdefault(key, s.name)
         if s.kind not in KINDS:
-            out.append(Problem(f"status {shorten(s.name)}: kind {_value(s.kind)} is not one of {', '.join(KINDS)}",
+            out.append(Problem(f"status {shorten(s.name)}: kind {spelt(s.kind)} is not one of {', '.join(KINDS)}",
                                at("statuses", i, "kind")))
         if s.kind == "terminal" and s.outcome is None:
             out.append(Problem(f"terminal status {shorten(s.name)} has no outcome; expected one of "
                                f"{', '.join(OUTCOMES)}",
                                at("statuses", i, "outcome")))
         elif s.kind == "terminal" and s.outcome not in OUTCOMES:
-            out.append(Problem(f"terminal status {shorten(s.name)}: outcome {_value(s.outcome)} is not one of "
+            out.append(Problem(f"terminal status {shorten(s.name)}: outcome {spelt(s.outcome)} is not one of "
                                f"{', '.join(OUTCOMES)}", at("statuses", i, "outcome")))
         if s.kind != "terminal" and s.outcome is not None:
-            out.append(Problem(f"status {shorten(s.name)} is not terminal but has outcome {_value(s.outcome)}",
+            out.append(Problem(f"status {shorten(s.name)} is not terminal but has outcome {spelt(s.outcome)}",
                                at("statuses", i, "outcome")))
     initials = [(i, s.name) for i, s in enumerate(statuses) if s.kind == "initial"]
     if not initials:
@@ -188,6 +189,15 @@ def _closure(start: list[str], links: dict[str, list[str]]) -> set[str]:
     return seen
 
 
-def _value(value: object) -> str:
-    """A kind or an outcome as spec files spell it: JSON's and TOML's null, true and false, strings quoted."""
-    return "null" if value is None else str(value).lower() if isinstance(value, bool) else shorten(value)
+def spelt(value: object) -> str:
+    """A value as spec files spell it: JSON's and TOML's null, true and false, TOML's dates and times named
+    as such, the rest as ``shorten`` quotes it (strings quoted)."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return str(value).lower()
+    if isinstance(value, datetime.date | datetime.time):
+        kind = "datetime" if isinstance(value, datetime.datetime) else "date" if isinstance(value, datetime.date) \
+            else "time"
+        return f"a TOML {kind} ({value.isoformat()})"
+    return shorten(value)

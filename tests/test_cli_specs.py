@@ -151,6 +151,23 @@ def test_spec_check_json_and_unreadable(tmp_path: Path, capsys: pytest.CaptureFi
         (True, True, 0), (False, True, 6), (False, False, 1)]
     assert result["files"][1]["problems"][0] == {
         "line": 4, "entry": "statuses[1].name", "message": "status 'queued' cannot reach a terminal status"}
+    assert result["files"][2]["problems"] == [  # the line of a syntax error too, not null
+        {"line": 1, "entry": None, "message": f"{tmp_path}/broken.json:1:10: not valid JSON: Expecting value"}]
+
+
+@pytest.mark.parametrize(("text", "name", "line"), [
+    ('name = "x"\n[[statuses]\n', "s.toml", 2), ('{"name": "x",\n "statuses": [1,]}', "s.json", 2),
+    (b'name = "x"\n\n\xff\n', "s.toml", 3),
+], ids=["toml-syntax", "json-syntax", "not-utf8"])
+def test_spec_check_json_gives_the_line_of_unreadable_files(text: str | bytes, name: str, line: int, tmp_path: Path,
+                                                           capsys: pytest.CaptureFixture[str]) -> None:
+    """`spec --check --format json` fills "line" for a file that cannot be parsed, from where the parser stopped."""
+    path = tmp_path / name
+    path.write_bytes(text if isinstance(text, bytes) else text.encode())
+    assert run("spec", "--format", "json", "--check", path) == 2
+    (problem,) = json.loads(capsys.readouterr().out)["files"][0]["problems"]
+    assert problem["line"] == line
+    assert problem["message"].startswith(f"{path}:{line}:")
 
 
 def test_spec_diff(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
