@@ -71,7 +71,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return int(args.run(args))
     except JobFSMError as exc:
-        print(f"jobfsm: error: {exc}", file=sys.stderr)
+        from jobfsm.report import one_line
+
+        print(f"jobfsm: error: {one_line(str(exc))}", file=sys.stderr)
         return EXIT_INPUT
     except BrokenPipeError:
         _drop_stdout()
@@ -359,25 +361,27 @@ def _spec(args: argparse.Namespace) -> int:
     if args.format == "toml":
         _write(to_toml(spec).rstrip("\n"))
         return EXIT_OK
-    width = max(len(n) for n in (*spec.names, *(a.name for a in spec.aliases)))
-    lines = [f"lifecycle {spec.name}", "", "statuses:"]
+    from jobfsm.report import one_line as o
+
+    width = max(len(o(n)) for n in (*spec.names, *(a.name for a in spec.aliases)))
+    lines = [f"lifecycle {o(spec.name)}", "", "statuses:"]
     for s in spec.statuses:
         kind = f"{s.kind} ({s.outcome})" if s.outcome else s.kind
-        lines.append(f"  {s.name:<{width}}  {kind:<20}  {s.meaning}")
+        lines.append(f"  {o(s.name):<{width}}  {kind:<20}  {o(s.meaning)}")
     lines += ["", "transitions:"]
-    ewidth = max(len(e.event) for e in spec.edges)
+    ewidth = max(len(o(e.event)) for e in spec.edges)
     for e in spec.edges:
-        lines.append(f"  {e.source:<{width}}  -{e.event:-<{ewidth}}->  {e.dest:<{width}}  {e.reason}")
+        lines.append(f"  {o(e.source):<{width}}  -{o(e.event):-<{ewidth}}->  {o(e.dest):<{width}}  {o(e.reason)}")
     lines += ["", "aliases:"]
-    lines += [f"  {a.name:<{width}}  -> {a.target or '(no counterpart)':<16}  {a.note}" for a in spec.aliases]
-    lines += ["", "notes:"] + [f"  - {n}" for n in spec.notes]
+    lines += [f"  {o(a.name):<{width}}  -> {o(a.target or '(no counterpart)'):<16}  {o(a.note)}" for a in spec.aliases]
+    lines += ["", "notes:"] + [f"  - {o(n)}" for n in spec.notes]
     _write("\n".join(lines))
     return EXIT_OK
 
 
 def _spec_check(paths: list[str], fmt: str) -> int:
     """Lint spec files: every problem, one line each; exit 2 if one cannot be read, else 1 on problems."""
-    from jobfsm.report import plural
+    from jobfsm.report import one_line, plural
     from jobfsm.specfile import check_spec
 
     results = []
@@ -387,9 +391,9 @@ def _spec_check(paths: list[str], fmt: str) -> int:
             spec, problems = check_spec(path)
         except SpecFileError as exc:
             results.append({"file": path, "ok": False, "readable": False, "problems": [
-                {"line": None, "entry": None, "message": str(exc)}]})
+                {"line": exc.line, "entry": None, "message": str(exc)}]})
             if fmt == "text":
-                print(f"jobfsm: error: {exc}", file=sys.stderr)
+                print(f"jobfsm: error: {one_line(str(exc))}", file=sys.stderr)
             code = EXIT_INPUT
             continue
         if problems and code == EXIT_OK:
@@ -403,7 +407,7 @@ def _spec_check(paths: list[str], fmt: str) -> int:
             else:
                 lines.append(f"{path}: ok ({spec.name}: {plural(len(spec.statuses), 'status', 'statuses')}, "
                              f"{plural(len(spec.edges), 'edge')}, {plural(len(spec.aliases), 'alias', 'aliases')})")
-            _write("\n".join(lines))
+            _write("\n".join(map(one_line, lines)))
     if fmt == "json":
         _write(json.dumps({"schema": "jobfsm.speccheck/1", "ok": code == EXIT_OK, "files": results}, indent=1,
                           ensure_ascii=False))
@@ -438,7 +442,7 @@ _EXTENSIONS = {".dot": "dot", ".gv": "dot", ".mmd": "mermaid", ".mermaid": "merm
 
 def _render(args: argparse.Namespace) -> int:
     from jobfsm.docs import check_diagrams, update_diagrams
-    from jobfsm.render import render_image, to_dot, to_mermaid
+    from jobfsm.render import check_drawable, render_image, to_dot, to_mermaid
 
     _render_options(args)
     spec = _lifecycle(args)
@@ -447,6 +451,7 @@ def _render(args: argparse.Namespace) -> int:
         if not folder:
             raise OptionsError("--check and --update need a directory")
         if args.update:
+            check_drawable(spec, args.spec or "the lifecycle")
             try:
                 written = update_diagrams(folder, spec, args.backend)
             except OSError as exc:
@@ -472,6 +477,8 @@ def _render(args: argparse.Namespace) -> int:
         overlay = overlay_from_file(args.trace, validator, fmt=input_format, job_key=args.job_key, job=args.job)
     make = to_mermaid if fmt == "mermaid" else to_dot
     text = make(spec, direction=args.direction, title=args.title, overlay=overlay)
+    if fmt not in ("dot", "mermaid"):
+        check_drawable(spec, args.spec or "the lifecycle", overlay)
     data = text.encode() if fmt in ("dot", "mermaid") else render_image(text, fmt, args.backend)
     if args.output and args.output != "-":
         _save(args.output, data)
@@ -589,8 +596,8 @@ def _coverage(args: argparse.Namespace) -> int:
             verdict = "FAILED" if below else "ok"
             text += (f"\n{verdict}: edge coverage {result.edge_percent:.1f}% "
                      f"{'is under' if below else 'reaches'} --fail-under {args.fail_under:g}%")
-    if args.output and args.output != "-":
-        _save(args.output, (text + "\n").encode())
+    if args.output and args.output != "-":  # file names that are not UTF-8 as standard output writes them
+        _save(args.output, (text + "\n").encode(errors="backslashreplace"))
     else:
         _write(text)
     return EXIT_INPUT if result.input_errors else EXIT_VIOLATIONS if below else EXIT_OK

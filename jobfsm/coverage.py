@@ -1,23 +1,25 @@
 """Coverage of the lifecycle by recorded traces: which statuses and edges a set of traces exercised.
 
-Computed with the validator itself: each job is checked by a ``JobCheck`` that also notes where the
-machine stood after every poll (``overlay.WalkCheck``), and the changes are read off as the trace overlay reads them
-(``overlay_from_walk``): one edge when observed, the hops of the spec's shortest path when a sampled
-skip passed statuses unseen, nothing for a change that breaks a rule. Inferred edges are counted apart
-and cover nothing unless asked: a client never saw them happen.
+Computed with the validator itself: each job is checked by a ``JobCheck`` that also follows the machine
+(``overlay.WalkCheck``) and hands over each change as the trace overlay reads it: one edge when observed,
+the hops of the spec's shortest path when a sampled skip passed statuses unseen, nothing for a change that
+breaks a rule. Only the counts are kept, never the walks, so memory does not grow with the polls. Inferred
+edges are counted apart and cover nothing unless asked: a client never saw them happen.
 """
 
 from __future__ import annotations
 
-import itertools
+import re
+import sys
 import xml.etree.ElementTree as ET
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from jobfsm.inputs import Format, validate_path
-from jobfsm.overlay import WalkCheck, overlay_from_walk
-from jobfsm.report import InputProblem, JobReport, plural
+from jobfsm.overlay import WalkCheck
+from jobfsm.render import Step
+from jobfsm.report import InputProblem, JobReport, clean, one_line, plural
 from jobfsm.spec import Edge, Spec, Status
 from jobfsm.validation import Options, Validator
 
@@ -156,14 +158,14 @@ class Coverage:
             lines.append(f"{d['failed_jobs']} of {plural(d['jobs'], 'job')} fail validation (jobfsm validate "
                          f"shows why); their legal changes still count")
         lines += [p.line() for p in self.input_errors]
-        return "\n".join(lines)
+        return "\n".join(map(one_line, lines))
 
     def junit(self) -> str:
         """JUnit XML: a test suite of edges and one of statuses, a test case each, failing when uncovered,
         and a suite of input errors when there are some; for CI dashboards that show the gaps."""
         root = ET.Element("testsuites", name=SUITE)
-        edges = [(e.label, e.covered, e.observed, e.inferred) for e in self.edges]
-        statuses = [(s.status.name, s.covered, s.polls, s.inferred) for s in self.statuses]
+        edges = [(_xml(e.label), e.covered, e.observed, e.inferred) for e in self.edges]
+        statuses = [(_xml(s.status.name), s.covered, s.polls, s.inferred) for s in self.statuses]
         for kind, cases in (("edges", edges), ("statuses", statuses)):
             suite = _suite(root, f"{SUITE}.{kind}", len(cases), sum(not c[1] for c in cases), 0)
             props = ET.SubElement(suite, "properties")
@@ -180,8 +182,8 @@ class Coverage:
         if self.input_errors:
             suite = _suite(root, f"{SUITE}.inputs", len(self.input_errors), 0, len(self.input_errors))
             for p in self.input_errors:
-                case = ET.SubElement(suite, "testcase", classname=f"{SUITE}.inputs", name=p.location, time="0")
-                ET.SubElement(case, "error", type="input-error", message=p.message).text = p.line()
+                case = ET.SubElement(suite, "testcase", classname=f"{SUITE}.inputs", name=_xml(p.location), time="0")
+                ET.SubElement(case, "error", type="input-error", message=_xml(p.message)).text = _xml(p.line())
         for key in ("tests", "failures", "errors"):
             root.set(key, str(sum(int(s.get(key, "0")) for s in root)))
         ET.indent(root)
@@ -195,83 +197,75 @@ class CoverageCollector:
                  count_inferred: bool = False) -> None:
         self.validator = Validator(options, spec) if spec is not None else Validator(options)
         self.count_inferred = count_inferred
-        self._checks: list[WalkCheck] = []
+        spec = self.validator.spec
+        self._polls = dict.fromkeys(spec.names, 0)
+        self._passed = dict.fromkeys(spec.names, 0)
+        self._observed = {(e.source, e.dest): 0 for e in spec.edges}
+        self._inferred = dict(self._observed)
+        self._illegal: dict[tuple[str, str, str], int] = {}
         self._jobs: list[JobReport] = []
         self._problems: list[InputProblem] = []
         self._sources: list[str | None] = []
+        collector = self
 
-    def add_path(self, path: str, *, fmt: Format | None = None, job_key: str | None = None) -> None:
-        """Every job of a trace file (any format ``jobfsm validate`` reads; ``-`` for standard input)."""
-        found: list[WalkCheck] = []
+        class _Counted(WalkCheck):
+            """A job's polls and changes counted into the collector's totals as they come."""
 
-        class _Kept(WalkCheck):
             __slots__ = ()
 
             def __init__(self, *args: Any) -> None:
                 super().__init__(*args)
-                found.append(self)
+                self.visits = collector._polls
 
-        reports, problems = validate_path(path, self.validator, fmt=fmt, job_key=job_key, check_type=_Kept)
+            def record(self, steps: list[Step]) -> None:
+                collector._count(steps)
+
+        self._check_type = _Counted
+
+    def add_path(self, path: str, *, fmt: Format | None = None, job_key: str | None = None) -> None:
+        """Every job of a trace file (any format ``jobfsm validate`` reads; ``-`` for standard input)."""
+        reports, problems = validate_path(path, self.validator, fmt=fmt, job_key=job_key,
+                                          check_type=self._check_type)
         self._sources.append("<stdin>" if path == "-" else path)
-        self._keep(found, reports)
+        self._jobs += reports
         self._problems += problems
 
     def add_trace(self, trace: Iterable[Any], *, source: str | None = None, job: str | int | None = None) -> None:
         """One job held in memory: statuses or asyncJobStatus bodies, in order."""
-        check = WalkCheck(self.validator, source, job, None)
+        check = self._check_type(self.validator, source, job, None)
         check.feed_many(trace)
         self._sources.append(source)
-        self._keep([check], [check.finish()])
+        self._jobs.append(check.finish())
 
     def add_exchanges(self, exchanges: Sequence[Exchange], *, source: str = "<recording>",
                       unit: str = "exchange") -> None:
         """Recorded HTTP traffic (e.g. a fake monitor's), read with the monitor's HTTP semantics."""
         from jobfsm.recordings import check_exchanges
 
-        found: list[WalkCheck] = []
-
-        class _Kept(WalkCheck):
-            __slots__ = ()
-
-            def __init__(self, *args: Any) -> None:
-                super().__init__(*args)
-                found.append(self)
-
-        reports = check_exchanges(list(exchanges), self.validator, source, unit, _Kept)
+        self._jobs += check_exchanges(list(exchanges), self.validator, source, unit, self._check_type)
         self._sources.append(source)
-        self._keep(found, reports)
 
-    def _keep(self, checks: list[WalkCheck], reports: Iterable[JobReport]) -> None:
-        self._checks += checks
-        self._jobs += reports
+    def _count(self, hops: list[Step]) -> None:
+        """One change: an observed edge, a skip's inferred hops (its inner statuses passed unseen), or a
+        change that breaks a rule (a rule turned off still covers nothing)."""
+        for step in hops:
+            pair = (step.source, step.dest)
+            if step.kind == "violation" or pair not in self._observed:
+                key = (step.source, step.dest, step.rule or "illegal-transition")
+                self._illegal[key] = self._illegal.get(key, 0) + 1
+            elif step.kind == "observed":
+                self._observed[pair] += 1
+            else:
+                self._inferred[pair] += 1
+        for step in hops[:-1]:
+            if step.kind == "inferred":
+                self._passed[step.dest] += 1
 
     def result(self) -> Coverage:
         """The totals so far."""
         v = self.validator
         spec = v.spec
-        polls = dict.fromkeys(spec.names, 0)
-        passed = dict.fromkeys(spec.names, 0)
-        observed = {(e.source, e.dest): 0 for e in spec.edges}
-        inferred = dict(observed)
-        illegal: dict[tuple[str, str, str], int] = {}
-        for check, report in zip(self._checks, self._jobs, strict=True):
-            overlay = overlay_from_walk(check.walk, check.carried, report, v, report.name)
-            for name, n in overlay.visits.items():
-                polls[name] += n
-            for _, change in itertools.groupby(overlay.steps, key=lambda step: step.order):
-                hops = list(change)
-                for step in hops:
-                    pair = (step.source, step.dest)
-                    if step.kind == "violation" or pair not in observed:  # a rule turned off still covers nothing
-                        key = (step.source, step.dest, step.rule or "illegal-transition")
-                        illegal[key] = illegal.get(key, 0) + 1
-                    elif step.kind == "observed":
-                        observed[pair] += 1
-                    else:
-                        inferred[pair] += 1
-                for step in hops[:-1]:  # a skip's inner statuses were passed unseen
-                    if step.kind == "inferred":
-                        passed[step.dest] += 1
+        polls, passed, observed, inferred = self._polls, self._passed, self._observed, self._inferred
         counts = self.count_inferred
         return Coverage(
             spec, v.options.mode, counts,
@@ -280,7 +274,7 @@ class CoverageCollector:
             tuple(EdgeCoverage(e, observed[(e.source, e.dest)], inferred[(e.source, e.dest)],
                                observed[(e.source, e.dest)] > 0 or (counts and inferred[(e.source, e.dest)] > 0))
                   for e in spec.edges),
-            tuple(IllegalChange(a, b, rule, n) for (a, b, rule), n in illegal.items()),
+            tuple(IllegalChange(a, b, rule, n) for (a, b, rule), n in self._illegal.items()),
             tuple(self._jobs), tuple(self._problems), tuple(dict.fromkeys(self._sources)))
 
 
@@ -300,6 +294,15 @@ def coverage_of_paths(paths: Iterable[str], *, mode: str = "sampled", count_infe
     for path in paths:
         collector.add_path(path, fmt=fmt, job_key=job_key)
     return collector.result()
+
+
+_NOT_XML = re.compile("[\ufffe\uffff]")
+
+
+def _xml(text: str) -> str:
+    """Text that XML 1.0 can carry: control characters and lone surrogates (from spec names, or file names
+    that are not UTF-8) written as escapes, as drawings write them; U+FFFE and U+FFFF too."""
+    return _NOT_XML.sub(lambda m: f"\\u{ord(m.group()):04x}", clean(text, sys.maxsize))
 
 
 def _suite(root: ET.Element, name: str, tests: int, failures: int, errors: int) -> ET.Element:

@@ -9,7 +9,8 @@ from collections.abc import Callable
 from xml.etree import ElementTree
 
 from jobfsm.machine import tables
-from jobfsm.render import clean, render_image, to_dot, to_mermaid
+from jobfsm.render import check_drawable, render_image, to_dot, to_mermaid
+from jobfsm.report import clean
 from jobfsm.rules import RULES
 from jobfsm.spec import Spec
 
@@ -46,9 +47,9 @@ def markdown(spec: Spec, *, svg: str | None = "lifecycle.svg") -> str:
             "|---|" + "---|" * len(spec.names)]
     for a in spec.names:
         cells = []
+        paths = t.paths[a]
         for b in spec.names:
-            path = t.paths[a].get(b)
-            cells.append("repeat" if a == b else "-" if path is None else "edge" if len(path) == 1 else "skip")
+            cells.append("repeat" if a == b else "-" if b not in paths else "edge" if paths.before(b) == a else "skip")
         out.append(f"| {_code(a)} | " + " | ".join(cells) + " |")
     out += ["", "## Observing through polls", ""] + [f"- {_md(n)}" for n in spec.notes]
     out += ["", "## The diagram in Mermaid", "", "```mermaid", to_mermaid(spec).rstrip(), "```", "",
@@ -60,13 +61,19 @@ def markdown(spec: Spec, *, svg: str | None = "lifecycle.svg") -> str:
 
 
 def diagram_files(spec: Spec, backend: str = "auto") -> dict[str, Callable[[], bytes]]:
-    """The files of ``diagrams/``, each made on demand (the SVG needs a Graphviz backend)."""
+    """The files of ``diagrams/``, each made on demand (the SVG needs a Graphviz backend and a lifecycle it
+    can lay out: ``check_drawable``)."""
     dot = to_dot(spec)
+
+    def svg() -> bytes:
+        check_drawable(spec, f"lifecycle {spec.name!r}")
+        return mark_svg(render_image(dot, "svg", backend), dot)
+
     return {
         "lifecycle.dot": lambda: dot.encode(),
         "lifecycle.mmd": lambda: to_mermaid(spec).encode(),
         "lifecycle.md": lambda: markdown(spec).encode(),
-        "lifecycle.svg": lambda: mark_svg(render_image(dot, "svg", backend), dot),
+        "lifecycle.svg": svg,
     }
 
 

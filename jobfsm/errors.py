@@ -16,6 +16,15 @@ class JobFSMError(Exception):
         return (_rebuild, (type(self), self.args, self.__dict__))
 
 
+SHOWN = 10
+"""The most problems one error line lists; it says how many more there are (``problems`` holds them all)."""
+
+
+def _listed(problems: tuple[str, ...], more: str = "") -> str:
+    shown = "; ".join(problems[:SHOWN])
+    return shown if len(problems) <= SHOWN else f"{shown}; and {len(problems) - SHOWN} more{more}"
+
+
 class SpecError(JobFSMError, ValueError):
     """A spec failed its checks; ``problems`` holds every one of them, not only the first."""
 
@@ -23,21 +32,25 @@ class SpecError(JobFSMError, ValueError):
         self.name = name
         self.problems = problems
         count = f"{len(problems)} problem{'s' if len(problems) != 1 else ''}"
-        super().__init__(f"invalid spec {name!r}: {count}: " + "; ".join(problems))
+        super().__init__(f"invalid spec {name[:200]!r}: {count}: " + _listed(problems))
 
 
 class SpecFileError(JobFSMError, ValueError):
     """A spec file that cannot be read or parsed (``unreadable``), or that describes no usable lifecycle;
-    ``problems`` holds every problem found, each a line ``file:line: what``."""
+    ``problems`` holds every problem found, each a line ``file:line: what``; ``line`` is the line of a file
+    that cannot be parsed, when known."""
 
-    def __init__(self, path: str, problems: tuple[str, ...], unreadable: bool = False) -> None:
+    def __init__(self, path: str, problems: tuple[str, ...], unreadable: bool = False, line: int | None = None
+                 ) -> None:
         self.path = path
         self.problems = problems
         self.unreadable = unreadable
+        self.line = line
         if len(problems) == 1:
             super().__init__(problems[0])
         else:
-            super().__init__(f"{path}: {len(problems)} problems: " + "; ".join(problems))
+            listed = _listed(problems, f" (jobfsm spec --check {path} lists every one)")
+            super().__init__(f"{path}: {len(problems)} problems: {listed}")
 
 
 class UnknownStatusError(JobFSMError, KeyError):

@@ -6,6 +6,7 @@ a line of that file. All problems are found in one pass: one mistake never hides
 
 from __future__ import annotations
 
+import datetime
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Literal, NamedTuple
 
@@ -53,30 +54,31 @@ def problems(statuses: Sequence[Status], edges: Sequence[Edge], aliases: Sequenc
             continue
         key = s.name.lower()
         if key in folded:
-            what = "duplicate" if folded[key] == s.name else f"same as {folded[key]!r} but for case:"
-            out.append(Problem(f"{what} status {s.name!r}", at("statuses", i, "name")))
+            what = "duplicate" if folded[key] == s.name else f"same as {shorten(folded[key])} but for case:"
+            out.append(Problem(f"{what} status {shorten(s.name)}", at("statuses", i, "name")))
         folded.setdefault(key, s.name)
         if s.kind is None:
-            out.append(Problem(f"status {s.name!r} has no kind; expected one of {', '.join(KINDS)}",
+            out.append(Problem(f"status {shorten(s.name)} has no kind; expected one of {', '.join(KINDS)}",
                                at("statuses", i, "kind")))
         elif s.kind not in KINDS:
-            out.append(Problem(f"status {s.name!r}: kind {_value(s.kind)} is not one of {', '.join(KINDS)}",
+            out.append(Problem(f"status {shorten(s.name)}: kind {spelt(s.kind)} is not one of {', '.join(KINDS)}",
                                at("statuses", i, "kind")))
         if s.kind == "terminal" and s.outcome is None:
-            out.append(Problem(f"terminal status {s.name!r} has no outcome; expected one of {', '.join(OUTCOMES)}",
+            out.append(Problem(f"terminal status {shorten(s.name)} has no outcome; expected one of "
+                               f"{', '.join(OUTCOMES)}",
                                at("statuses", i, "outcome")))
         elif s.kind == "terminal" and s.outcome not in OUTCOMES:
-            out.append(Problem(f"terminal status {s.name!r}: outcome {_value(s.outcome)} is not one of "
+            out.append(Problem(f"terminal status {shorten(s.name)}: outcome {spelt(s.outcome)} is not one of "
                                f"{', '.join(OUTCOMES)}", at("statuses", i, "outcome")))
         if s.kind != "terminal" and s.outcome is not None:
-            out.append(Problem(f"status {s.name!r} is not terminal but has outcome {_value(s.outcome)}",
+            out.append(Problem(f"status {shorten(s.name)} is not terminal but has outcome {spelt(s.outcome)}",
                                at("statuses", i, "outcome")))
     initials = [(i, s.name) for i, s in enumerate(statuses) if s.kind == "initial"]
     if not initials:
         out.append(Problem("expected exactly one initial status, found 0"))
     elif len(initials) > 1:
         out.append(Problem(f"expected exactly one initial status, found {len(initials)}: "
-                           f"{', '.join(_n(n) for _, n in initials)}", at("statuses", initials[1][0], "kind")))
+                           f"{_some([_n(n) for _, n in initials], ', ')}", at("statuses", initials[1][0], "kind")))
     known = {s.name for s in statuses}
     kind = {s.name: s.kind for s in statuses}
     by_event: dict[tuple[str, str], str] = {}
@@ -87,7 +89,7 @@ def problems(statuses: Sequence[Status], edges: Sequence[Edge], aliases: Sequenc
         broken = False
         for end, key in ((e.source, "from"), (e.dest, "to")):
             if end not in known:
-                why = f"{key!r} is missing" if end is None else f"unknown status {end!r}"
+                why = f"{key!r} is missing" if end is None else f"unknown status {shorten(end)}"
                 out.append(Problem(f"{label}: {why}", at("edges", i, key)))
                 broken = True
         if not isinstance(e.event, str) or not e.event.strip():
@@ -96,11 +98,12 @@ def problems(statuses: Sequence[Status], edges: Sequence[Edge], aliases: Sequenc
             out.append(Problem(f"{label}: a repeated status is not a transition", at("edges", i, "to")))
             broken = True
         if kind.get(e.source) == "terminal":
-            out.append(Problem(f"{label}: terminal status {e.source!r} has an exit", at("edges", i, "from")))
+            out.append(Problem(f"{label}: terminal status {shorten(e.source)} has an exit", at("edges", i, "from")))
         first = by_event.get((e.source, e.event))
         if first is not None:
             out.append(Problem(f"{label}: duplicate of {label[5:]}" if first == e.dest
-                               else f"{label}: event {e.event!r} from {e.source!r} already leads to {first!r}",
+                               else f"{label}: event {shorten(e.event)} from {shorten(e.source)} already leads to "
+                                    f"{shorten(first)}",
                                at("edges", i, "event")))
         elif (e.source, e.dest) in by_pair:
             other = f"{_n(e.source)} -{_n(by_pair[(e.source, e.dest)])}-> {_n(e.dest)}"
@@ -117,13 +120,15 @@ def problems(statuses: Sequence[Status], edges: Sequence[Edge], aliases: Sequenc
             continue
         key = a.name.lower()
         if key in folded:
-            out.append(Problem(f"alias {a.name!r} clashes with status {folded[key]!r}", at("aliases", i, "name")))
+            out.append(Problem(f"alias {shorten(a.name)} clashes with status {shorten(folded[key])}",
+                               at("aliases", i, "name")))
         elif key in seen_alias:
-            what = "duplicate" if seen_alias[key] == a.name else f"same as {seen_alias[key]!r} but for case:"
-            out.append(Problem(f"{what} alias {a.name!r}", at("aliases", i, "name")))
+            what = "duplicate" if seen_alias[key] == a.name else f"same as {shorten(seen_alias[key])} but for case:"
+            out.append(Problem(f"{what} alias {shorten(a.name)}", at("aliases", i, "name")))
         seen_alias.setdefault(key, a.name)
         if a.target is not None and a.target not in known:
-            out.append(Problem(f"alias {a.name!r}: unknown target status {a.target!r}", at("aliases", i, "target")))
+            out.append(Problem(f"alias {shorten(a.name)}: unknown target status {shorten(a.target)}",
+                               at("aliases", i, "target")))
     exits = {e.source for e in edges}
     out += _graph_problems(statuses, usable, exits, [n for _, n in initials], at)
     return out
@@ -153,35 +158,35 @@ def _graph_problems(statuses: Sequence[Status], edges: list[Edge], exits: set[st
             continue
         done.add(s.name)
         if initials and s.name not in reach:
-            out.append(Problem(f"status {s.name!r} is not reachable from {' or '.join(map(repr, initials))}",
-                               at("statuses", i, "name")))
+            sources = _some(list(map(shorten, initials)), " or ")
+            out.append(Problem(f"status {shorten(s.name)} is not reachable from {sources}", at("statuses", i, "name")))
         if s.kind == "terminal" or not terminals:
             continue
         if s.name not in exits:
-            out.append(Problem(f"status {s.name!r} is a trap: it is not terminal and no edge leaves it",
+            out.append(Problem(f"status {shorten(s.name)} is a trap: it is not terminal and no edge leaves it",
                                at("statuses", i, "name")))
         elif s.name not in finishing:
-            out.append(Problem(f"status {s.name!r} cannot reach a terminal status", at("statuses", i, "name")))
+            out.append(Problem(f"status {shorten(s.name)} cannot reach a terminal status", at("statuses", i, "name")))
     return out
 
 
 def _n(text: str) -> str:
-    """A name in a message: as it is when it reads plainly on one line, else quoted with escapes."""
+    """A name in a message: as it is when it reads plainly on one short line, else quoted with escapes (and cut
+    to about 60 characters, as every value quoted in a message is)."""
     if text is None:
         return "(missing)"
-    return text if isinstance(text, str) and text.isprintable() and text.strip() == text and text else repr(text)
+    plain = isinstance(text, str) and text.isprintable() and text.strip() == text and 0 < len(text) <= 60
+    return text if plain else shorten(text)
+
+
+def _some(names: list[str], sep: str, most: int = 5) -> str:
+    """The first few names, and how many more there are."""
+    return sep.join(names[:most]) + (f"{sep}... ({len(names) - most} more)" if len(names) > most else "")
 
 
 def _not_text(what: str, value: object) -> str:
     """Why a name or event is no use: missing, or not a non-empty string."""
-    return f"{what} is missing" if value is None else f"{what} {value!r} is not a non-empty string"
-
-
-def _not_one(what: str, value: object, allowed: Sequence[str]) -> str:
-    """Why a kind or outcome is no use: missing, or not one of those allowed."""
-    if value is None:
-        return f"no {what}; expected one of {', '.join(allowed)}"
-    return f"{what} {value!r} is not one of {', '.join(allowed)}"
+    return f"{what} is missing" if value is None else f"{what} {shorten(value)} is not a non-empty string"
 
 
 def _closure(start: list[str], links: dict[str, list[str]]) -> set[str]:
@@ -195,6 +200,15 @@ def _closure(start: list[str], links: dict[str, list[str]]) -> set[str]:
     return seen
 
 
-def _value(value: object) -> str:
-    """A kind or an outcome as spec files spell it: JSON's and TOML's null, true and false, strings quoted."""
-    return "null" if value is None else str(value).lower() if isinstance(value, bool) else shorten(value)
+def spelt(value: object) -> str:
+    """A value as spec files spell it: JSON's and TOML's null, true and false, TOML's dates and times named
+    as such, the rest as ``shorten`` quotes it (strings quoted)."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return str(value).lower()
+    if isinstance(value, datetime.date | datetime.time):
+        kind = "datetime" if isinstance(value, datetime.datetime) else "date" if isinstance(value, datetime.date) \
+            else "time"
+        return f"a TOML {kind} ({value.isoformat()})"
+    return shorten(value)

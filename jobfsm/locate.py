@@ -5,6 +5,7 @@ has parsed: a small tokenizer that knows strings, comments, table headers and br
 
 from __future__ import annotations
 
+import json
 import re
 from typing import Any
 
@@ -12,6 +13,8 @@ Path = tuple[str | int, ...]
 
 _BARE = re.compile(r"[A-Za-z0-9_+\-.:]+")
 _KEY = re.compile(r"[A-Za-z0-9_-]+")
+_ESCAPE = re.compile(r"\\(?:u([0-9A-Fa-f]{4})|U([0-9A-Fa-f]{8})|(.))", re.S)
+_ESCAPED = {"b": "\b", "t": "\t", "n": "\n", "f": "\f", "r": "\r", "e": "\x1b", '"': '"', "\\": "\\", "/": "/"}
 
 
 def locate(text: str, *, toml: bool) -> tuple[dict[Path, int], list[tuple[Path, int]]]:
@@ -62,7 +65,7 @@ def locate(text: str, *, toml: bool) -> tuple[dict[Path, int], list[tuple[Path, 
         if c in "\"'":
             value, i, line = _string(text, i, line)
             if in_key:
-                key.append(value)
+                key.append(_unescape(value, toml) if c == '"' else value)
             else:
                 _value(lines, table, stack, key, line)
             continue
@@ -138,6 +141,25 @@ def _string(text: str, i: int, line: int) -> tuple[str, int, int]:
     return text[i + 1:j], j, line + text.count("\n", i, j)
 
 
+def _unescape(body: str, toml: bool) -> str:
+    """The text a double-quoted key's escapes stand for, as the parser read it: ``"na\\u006de"`` is ``name``."""
+    if "\\" not in body:
+        return body
+    if not toml:
+        try:
+            return str(json.loads(f'"{body}"'))  # JSON's surrogate pairs make one character, as json reads them
+        except ValueError:
+            pass
+    return _ESCAPE.sub(_escaped, body)
+
+
+def _escaped(m: re.Match[str]) -> str:
+    code = m[1] or m[2]
+    if code is None:
+        return _ESCAPED.get(m[3], m[0])
+    return chr(int(code, 16)) if int(code, 16) <= 0x10FFFF else m[0]
+
+
 def _close_bracket(header: str, width: int) -> int:
     """Where a table header's key ends (quoted keys may hold brackets)."""
     j = width
@@ -157,8 +179,9 @@ def _key_parts(key: str) -> tuple[str, ...]:
     j = 0
     while j < len(key):
         if key[j] in "\"'":
+            quote = key[j]
             value, j, _ = _string(key, j, 0)
-            parts.append(value)
+            parts.append(_unescape(value, toml=True) if quote == '"' else value)
         elif key[j] in " \t.":
             j += 1
         else:

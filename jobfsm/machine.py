@@ -6,7 +6,7 @@ This is the only module that imports ``transitions``.
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
@@ -16,7 +16,7 @@ from transitions import Machine
 from jobfsm.lifecycle import LIFECYCLE
 from jobfsm.spec import Spec
 
-__all__ = ["Machine", "Tables", "build_machine", "tables"]
+__all__ = ["Machine", "Paths", "Tables", "build_machine", "tables"]
 
 
 def build_machine(spec: Spec = LIFECYCLE, model: Any = None, **kwargs: Any) -> Machine:
@@ -31,6 +31,49 @@ def build_machine(spec: Spec = LIFECYCLE, model: Any = None, **kwargs: Any) -> M
     return Machine(model=model, states=states, transitions=edges, auto_transitions=False, **kwargs)
 
 
+class Paths(Mapping[str, tuple[str, ...]]):
+    """The shortest paths from one status: each status reachable from it (itself too, round a loop) to the
+    statuses after it along the way, the last being that status. Only each status's predecessor is kept and
+    a path is rebuilt when asked for, so that a chain of 500 statuses costs its 125,000 pairs, not the 20
+    million statuses of all their paths."""
+
+    __slots__ = ("_before", "source")
+
+    def __init__(self, source: str, before: dict[str, str]) -> None:
+        self.source = source
+        self._before = before  # in the order the search found them: a status's predecessor comes first
+
+    def __getitem__(self, dest: str) -> tuple[str, ...]:
+        before = self._before
+        out = [dest]
+        here = before[dest]
+        while here != self.source:
+            out.append(here)
+            here = before[here]
+        return tuple(reversed(out))
+
+    def __contains__(self, dest: object) -> bool:
+        return dest in self._before
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._before)
+
+    def __len__(self) -> int:
+        return len(self._before)
+
+    def before(self, dest: str) -> str:
+        """The status right before ``dest`` on the path (``source`` when one edge leads there)."""
+        return self._before[dest]
+
+    def taking(self, edges: frozenset[tuple[str, str]]) -> set[str]:
+        """The statuses whose path takes one of ``edges``."""
+        found: set[str] = set()
+        for dest, prev in self._before.items():
+            if (prev, dest) in edges or (prev != self.source and prev in found):
+                found.add(dest)
+        return found
+
+
 @dataclass(frozen=True)
 class Tables:
     """The validator's lookup tables, read off a built machine."""
@@ -40,7 +83,7 @@ class Tables:
     success: frozenset[str]
     successors: Mapping[str, tuple[str, ...]]
     events: Mapping[tuple[str, str], str]
-    paths: Mapping[str, Mapping[str, tuple[str, ...]]]
+    paths: Mapping[str, Paths]
     resets: frozenset[tuple[str, str]]
 
     def path_text(self, source: str, dest: str) -> str:
@@ -79,13 +122,14 @@ def tables(spec: Spec = LIFECYCLE) -> Tables:
     )
 
 
-def _shortest_paths(source: str, successors: Mapping[str, list[str]]) -> dict[str, tuple[str, ...]]:
-    paths: dict[str, tuple[str, ...]] = {}
-    queue: deque[tuple[str, tuple[str, ...]]] = deque([(source, ())])
+def _shortest_paths(source: str, successors: Mapping[str, list[str]]) -> Paths:
+    """Breadth first, ties broken by edge order."""
+    before: dict[str, str] = {}
+    queue = deque([source])
     while queue:
-        here, path = queue.popleft()
+        here = queue.popleft()
         for nxt in successors[here]:
-            if nxt not in paths:
-                paths[nxt] = (*path, nxt)
-                queue.append((nxt, paths[nxt]))
-    return paths
+            if nxt not in before:
+                before[nxt] = here
+                queue.append(nxt)
+    return Paths(source, before)

@@ -16,16 +16,20 @@ _BROKEN = ("illegal-transition", "left-terminal")
 
 
 class WalkCheck(JobCheck):
-    """A job check that also notes, for every poll, the machine's status after it and the known status the
-    poll itself carried (None for an unknown or missing one), whichever way the poll came in: typed JSON
-    records, statuses, bodies, or an HTTP recording's answers."""
+    """A job check that also follows the job's walk as it goes, whichever way the polls come in (typed JSON
+    records, statuses, bodies, or an HTTP recording's answers): ``visits`` counts the polls that carried
+    each known status, and each change is handed to ``record`` when it is made, numbered in order and
+    observed (an edge), inferred (the hops of a sampled skip) or a violation labelled with its rule. Nothing
+    is kept per poll, so a job of millions of polls costs what a short one does."""
 
-    __slots__ = ("_depth", "carried", "walk")
+    __slots__ = ("_depth", "_prev", "order", "steps", "visits")
 
     def __init__(self, *args: Any) -> None:
         super().__init__(*args)
-        self.walk: list[str | None] = []
-        self.carried: list[str | None] = []
+        self.visits: dict[str, int] = {}
+        self.steps: list[Step] = []
+        self.order = 0
+        self._prev: str | None = None
         self._depth = 0
 
     def observe(self, status: str | None, *args: Any, **kwargs: Any) -> None:
@@ -49,47 +53,45 @@ class WalkCheck(JobCheck):
         for item in items:  # one by one: the short cut of the base class would skip the notes
             self.feed(item)
 
+    def record(self, steps: list[Step]) -> None:
+        """One change, as one step or a skip's hops (coverage counts them instead of keeping them)."""
+        self.steps += steps
+
     def _note(self, raw: Any) -> None:
-        self.walk.append(self.last)
-        self.carried.append(self._v.resolve(raw)[0] if isinstance(raw, str) else None)
-
-
-def overlay_from_walk(walk: list[str | None], carried: list[str | None], report: JobReport, validator: Validator,
-                      name: str) -> Overlay:
-    """The overlay of one job: polls per status carried, and its changes numbered in order, each observed
-    (an edge), inferred (the hops of a sampled skip) or a violation labelled with its rule."""
-    visits: dict[str, int] = {}
-    for status in carried:
-        if status is not None:
-            visits[status] = visits.get(status, 0) + 1
-    by_index: dict[int, str] = {}
-    for v in report.violations:
-        if v.index is not None and v.rule in (*_BROKEN, "skipped-states"):
-            by_index.setdefault(v.index, v.rule)
-    steps: list[Step] = []
-    order = 0
-    prev: str | None = None
-    for index, status in enumerate(walk):
+        carried = self._v.resolve(raw)[0] if isinstance(raw, str) else None
+        if carried is not None:
+            self.visits[carried] = self.visits.get(carried, 0) + 1
+        prev, status = self._prev, self.last
         if status is None or status == prev:
-            continue
-        if prev is not None:
-            order += 1
-            rule = by_index.get(index)
-            if rule in _BROKEN:
-                steps.append(Step(order, prev, status, "violation", rule))
-            elif rule == "skipped-states":
-                path = (prev, *validator.tables.paths[prev][status])
-                steps += [Step(order, a, b, "inferred") for a, b in itertools.pairwise(path)]
-            else:
-                steps.append(Step(order, prev, status, "observed"))
-        prev = status
+            return
+        self._prev = status
+        if prev is None:
+            return
+        self.order += 1
+        found, index = self.violations, self.polls - 1
+        first = len(found)
+        while first and found[first - 1].index == index:  # this poll's violations are the last ones
+            first -= 1
+        rule = next((v.rule for v in found[first:] if v.rule in (*_BROKEN, "skipped-states")), None)
+        if rule in _BROKEN:
+            self.record([Step(self.order, prev, status, "violation", rule)])
+        elif rule == "skipped-states":
+            path = (prev, *self._v.tables.paths[prev][status])
+            self.record([Step(self.order, a, b, "inferred") for a, b in itertools.pairwise(path)])
+        else:
+            self.record([Step(self.order, prev, status, "observed")])
+
+
+def overlay_of(check: WalkCheck, report: JobReport) -> Overlay:
+    """The overlay of one checked job: polls per status carried, and its changes numbered in order."""
+    terminal = check.validator.tables.terminal
     if report.final is None:
         note = f"no poll carried a known status ({report.polls} polls)"
-    elif report.final in validator.tables.terminal:
+    elif report.final in terminal:
         note = f"the trace ends at {report.final} after {report.polls} polls"
     else:
         note = f"the trace ends at {report.final} after {report.polls} polls: not terminal (unterminated)"
-    return Overlay(visits, tuple(steps), name, note)
+    return Overlay(dict(check.visits), tuple(check.steps), report.name, note)
 
 
 def overlay_from_file(path: str, validator: Validator, *, fmt: Format | None = None, job_key: str | None = None,
@@ -118,7 +120,7 @@ def overlay_from_file(path: str, validator: Validator, *, fmt: Format | None = N
         pick = 0
     else:
         raise InputError(path, f"holds {len(reports)} jobs ({_keys(reports)}); pick one with --job")
-    return overlay_from_walk(checks[pick].walk, checks[pick].carried, reports[pick], validator, reports[pick].name)
+    return overlay_of(checks[pick], reports[pick])
 
 
 def _keys(reports: list[JobReport], most: int = 5) -> str:

@@ -3,9 +3,9 @@ every status), as status walks or as realistic asyncJobStatus bodies.
 
 Each trace starts at the initial status and ends at a terminal one, as a client sees a whole job. Finding
 the fewest is a minimum-cost circulation: every edge (or status) must carry at least one trace, a trace
-costs far more than a step, so the fewest traces come first and the fewest polls second. It is solved by
-cancelling negative cycles from a feasible circulation (one trace per required edge), then split into
-traces along an Euler circuit. Lifecycles are small, so plain Bellman-Ford is plenty.
+costs far more than a step, so the fewest traces come first and the fewest polls second
+(``jobfsm.circulation`` finds it). It is split into traces along an Euler circuit. Nodes are numbers, never
+names, so that any status name (one holding a NUL included) comes back as it was.
 """
 
 from __future__ import annotations
@@ -13,158 +13,93 @@ from __future__ import annotations
 import base64
 import hashlib
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import Any, Literal
 
+from jobfsm.circulation import Arc, Network, circulate, connect
 from jobfsm.errors import JobFSMError, OptionsError
 from jobfsm.lifecycle import LIFECYCLE
 from jobfsm.spec import Spec
 
 Target = Literal["edges", "statuses"]
 TARGETS: tuple[Target, ...] = ("edges", "statuses")
-_END = "\0end"  # the node every terminal status drains into; a circulation runs it back to the initial status
-
-
-@dataclass
-class _Arc:
-    tail: str
-    head: str
-    lower: int
-    cost: int
-    flow: int = 0
-    status_arc: bool = False  # statuses mode: the arc standing for a visit to a status
 
 
 def covering_walks(spec: Spec = LIFECYCLE, *, cover: Target = "edges") -> list[list[str]]:
     """The fewest complete legal walks (initial to terminal) covering every edge, or with
-    ``cover="statuses"`` every status; among those, the fewest statuses in all. Deterministic."""
+    ``cover="statuses"`` every status; among those, the fewest statuses in all. Deterministic.
+
+    With ``cover="statuses"`` a least-cost circulation may visit some statuses on a loop that no trace
+    passes (nothing else makes a trace go there); such a loop is spliced into the traces where that costs
+    least, which may then not be the very fewest (covering statuses with fewest polls is NP-hard)."""
     if cover not in TARGETS:
         raise OptionsError(f"unknown cover {cover!r}; expected one of {', '.join(TARGETS)}")
-    arcs = _network(spec, cover)
-    _feasible(arcs, spec)
-    _cancel_negative_cycles(arcs)
-    return _walks(arcs, spec, cover)
+    net = _network(spec, cover)
+    connect(net, circulate(net, spec.name))
+    return _walks(net, spec)
 
 
-def _network(spec: Spec, cover: Target) -> list[_Arc]:
+def _network(spec: Spec, cover: Target) -> Network:
     """Arcs with lower bounds: edges (or status visits) at least once; the end back to the start."""
-    def node(name: str, side: str) -> str:
-        return name if cover == "edges" else f"{name}\0{side}"
+    index = {name: i for i, name in enumerate(spec.names)}
+    sides = 1 if cover == "edges" else 2
 
-    arcs = [_Arc(node(e.source, "out"), node(e.dest, "in"), int(cover == "edges"), 1) for e in spec.edges]
+    def node(name: str, side: int) -> int:  # side 0 the way in, 1 the way out (the same node for edges)
+        return index[name] * sides + side * (sides - 1)
+
+    arcs = [Arc(node(e.source, 1), node(e.dest, 0), int(cover == "edges"), 1) for e in spec.edges]
     if cover == "statuses":
-        arcs += [_Arc(node(n, "in"), node(n, "out"), 1, 0, status_arc=True) for n in spec.names]
-    arcs += [_Arc(node(t, "out"), _END, 0, 0) for t in spec.terminals]
+        arcs += [Arc(node(n, 0), node(n, 1), 1, 0, status_arc=True) for n in spec.names]
+    end = len(index) * sides
+    arcs += [Arc(node(t, 1), end, 0, 0) for t in spec.terminals]
     big = 1 + len(spec.names) * max(len(spec.edges), 1) * 4  # one trace more always costs more than any detour
-    arcs.append(_Arc(_END, node(spec.initial, "in"), 0, big))
-    return arcs
+    arcs.append(Arc(end, node(spec.initial, 0), 0, big))
+    labels: list[str | None] = [name for name in spec.names for _ in range(sides)]
+    labels.append(None)
+    out: list[list[int]] = [[] for _ in labels]
+    into: list[list[int]] = [[] for _ in labels]
+    for i, a in enumerate(arcs):
+        out[a.tail].append(i)
+        into[a.head].append(i)
+    return Network(arcs, labels, out, into)
 
 
-def _route(arcs: list[_Arc], start: str, goal: str) -> list[int]:
-    """The arcs of a shortest route (fewest arcs, ties by arc order) from ``start`` to ``goal``."""
-    back: dict[str, int | None] = {start: None}
-    frontier = [start]
-    while frontier and goal not in back:
-        nxt = []
-        for here in frontier:
-            for i, a in enumerate(arcs):
-                if a.tail == here and a.head not in back:
-                    back[a.head] = i
-                    nxt.append(a.head)
-        frontier = nxt
-    if goal not in back:
-        raise JobFSMError(f"no route from {start!r} to {goal!r}: the lifecycle cannot be covered")
-    out: list[int] = []
-    here = goal
-    while (via := back[here]) is not None:
-        out.append(via)
-        here = arcs[via].tail
-    return out[::-1]
-
-
-def _feasible(arcs: list[_Arc], spec: Spec) -> None:
-    """A circulation meeting every lower bound: one closed route through each required arc."""
-    start = arcs[-1].head
-    for i, arc in enumerate(arcs):
-        if arc.lower and arc.flow < arc.lower:
-            for j in (*_route(arcs, start, arc.tail), i, *_route(arcs, arc.head, start)):
-                arcs[j].flow += 1
-
-
-def _cancel_negative_cycles(arcs: list[_Arc]) -> None:
-    """Push flow around negative-cost residual cycles until there are none: a minimum-cost circulation."""
-    nodes = sorted({a.tail for a in arcs} | {a.head for a in arcs})
-    while True:
-        cycle = _negative_cycle(arcs, nodes)
-        if cycle is None:
-            return
-        room = min(arcs[i].flow - arcs[i].lower for i, forward in cycle if not forward)
-        for i, forward in cycle:
-            arcs[i].flow += room if forward else -room
-
-
-def _negative_cycle(arcs: list[_Arc], nodes: list[str]) -> list[tuple[int, bool]] | None:
-    """Bellman-Ford on the residual network: a negative cycle as (arc, forward) pairs, or None."""
-    residual = [(a.tail, a.head, a.cost, i, True) for i, a in enumerate(arcs)]
-    residual += [(a.head, a.tail, -a.cost, i, False) for i, a in enumerate(arcs) if a.flow > a.lower]
-    dist = dict.fromkeys(nodes, 0)
-    pred: dict[str, tuple[str, int, bool]] = {}
-    changed = None
-    for _ in range(len(nodes)):
-        changed = None
-        for tail, head, cost, i, forward in residual:
-            if dist[tail] + cost < dist[head]:
-                dist[head] = dist[tail] + cost
-                pred[head] = (tail, i, forward)
-                changed = head
-        if changed is None:
-            return None
-    here = changed
-    assert here is not None
-    for _ in range(len(nodes)):  # step back far enough to stand on the cycle itself
-        here = pred[here][0]
-    cycle: list[tuple[int, bool]] = []
-    at = here
-    while True:
-        tail, i, forward = pred[at]
-        cycle.append((i, forward))
-        at = tail
-        if at == here:
-            return cycle[::-1]
-
-
-def _walks(arcs: list[_Arc], spec: Spec, cover: Target) -> list[list[str]]:
+def _walks(net: Network, spec: Spec) -> list[list[str]]:
     """Split the circulation into walks: an Euler circuit of its arcs, cut where it returns to the start."""
-    start = arcs[-1].head
-    left = {i: a.flow for i, a in enumerate(arcs)}
-    stack: list[tuple[str, int | None]] = [(start, None)]
+    arcs = net.arcs
+    left = [a.flow for a in arcs]
+    at = [0] * len(net.labels)  # each node's first arc out that may have flow left
+    stack: list[tuple[int, int | None]] = [(net.start, None)]
     circuit: list[int] = []
     while stack:
         here, via = stack[-1]
-        nxt = next((i for i, a in enumerate(arcs) if a.tail == here and left[i]), None)
-        if nxt is None:
+        exits = net.out[here]
+        while at[here] < len(exits) and not left[exits[at[here]]]:
+            at[here] += 1
+        if at[here] == len(exits):
             stack.pop()
             if via is not None:
                 circuit.append(via)
         else:
+            nxt = exits[at[here]]
             left[nxt] -= 1
             stack.append((arcs[nxt].head, nxt))
-    if any(left.values()):
+    if any(left):
         raise JobFSMError(f"lifecycle {spec.name!r}: the covering circulation is not connected; no walks found")
     circuit.reverse()
     walks: list[list[str]] = []
     walk: list[str] = []
     for i in circuit:
         arc = arcs[i]
-        if arc.head == _END:
+        tail, head = net.labels[arc.tail], net.labels[arc.head]
+        if head is None:
             walks.append(walk)
             walk = []
-        elif arc.tail == _END or arc.status_arc:
+        elif tail is None or arc.status_arc:
             continue
         else:
             if not walk:
-                walk.append(arc.tail.split("\0")[0])
-            walk.append(arc.head.split("\0")[0])
+                walk.append(tail)
+            walk.append(head)
     for w in walks:  # a walk that is the initial status alone (statuses mode, no edge taken) still names it
         if not w:
             w.append(spec.initial)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import reprlib
 from collections import Counter
 from dataclasses import dataclass
@@ -48,9 +49,10 @@ class Violation(NamedTuple):
                 "message": self.message}
 
     def line(self) -> str:
-        """One line for people: where, severity, rule, message."""
+        """One line for people: where, severity, rule, message (names from a spec or a file name with
+        control characters in them written as escapes)."""
         poll = "" if self.index is None or self.location == f"[{self.index}]" else f"poll {self.index}: "
-        return f"{self.location}: {poll}{self.severity}: {self.rule}: {self.message}"
+        return one_line(f"{self.location}: {poll}{self.severity}: {self.rule}: {self.message}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,7 +69,7 @@ class InputProblem:
 
     def line(self) -> str:
         """One line for people."""
-        return f"{self.location}: input error: {self.message}"
+        return one_line(f"{self.location}: input error: {self.message}")
 
 
 class JobReport(NamedTuple):
@@ -170,7 +172,7 @@ def job_lines(job: JobReport, min_severity: str = "info", quiet: bool = False) -
     if quiet and job.ok and not shown:
         return []
     verdict = "ok" if job.ok else "FAILED"
-    return [f"{job.name}: {verdict} ({final_text(job.final)}, {plural(job.polls, 'poll')})", *shown]
+    return [one_line(f"{job.name}: {verdict} ({final_text(job.final)}, {plural(job.polls, 'poll')})"), *shown]
 
 
 def final_text(final: str | None) -> str:
@@ -201,6 +203,33 @@ def shorten(value: Any, limit: int = 60) -> str:
     if len(shown) <= limit:
         return shown
     return f"{shown[:limit - 4]}...{shown[-1]} ({len(value) if isinstance(value, str) else len(shown)} characters)"
+
+
+# control characters (C0, DEL, C1) and the invisible marks that reorder text on screen (bidirectional
+# embeddings, overrides and isolates): a name holding them would end a line, colour a terminal or read backwards
+_CONTROL = "\x00-\x09\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069"
+_IN_TEXT = re.compile(f"[{_CONTROL}]")
+_IN_LINE = re.compile(f"[\n{_CONTROL}]")
+
+
+def _escape(m: re.Match[str]) -> str:
+    code = ord(m.group())
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+
+
+def clean(text: str, limit: int = 2000) -> str:
+    """Text any drawing can take: control characters, bidirectional overrides and undecodable bytes (from
+    arguments that are not UTF-8) written as escapes, line breaks kept, and no longer than ``limit``
+    (Graphviz refuses labels over 16 KiB)."""
+    text = _IN_TEXT.sub(_escape, text).encode("utf-8", "backslashreplace").decode("utf-8")
+    return text if len(text) <= limit else f"{text[:limit]}... ({len(text)} characters)"
+
+
+def one_line(text: str) -> str:
+    """Text for one line of a terminal: as ``clean`` writes it, line breaks escaped too, never cut."""
+    if text.isprintable():
+        return text
+    return _IN_LINE.sub(_escape, text).encode("utf-8", "backslashreplace").decode("utf-8")
 
 
 def plural(n: int, noun: str, many: str | None = None) -> str:

@@ -78,7 +78,10 @@ class Spec:
         if found:
             raise SpecError(self.name, tuple(p.message for p in found))
         by_name = {s.name: s for s in self.statuses}
-        succ = {s.name: tuple(e for e in self.edges if e.source == s.name) for s in self.statuses}
+        exits: dict[str, list[Edge]] = {s.name: [] for s in self.statuses}
+        for e in self.edges:
+            exits[e.source].append(e)
+        succ = {name: tuple(found) for name, found in exits.items()}
         folded: dict[str, str | Alias] = {s.name.lower(): s.name for s in self.statuses}
         folded.update((a.name.lower(), a) for a in self.aliases)
         object.__setattr__(self, "_by_name", by_name)

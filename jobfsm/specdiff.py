@@ -71,7 +71,8 @@ class SpecDiff:
         edges = [f"  + {_edge(e)}" for e in self.added_edges] + [f"  - {_edge(e)}" for e in self.removed_edges]
         aliases = [f"  + {_alias(self.new, n)}" for n in self.added_aliases]
         aliases += [f"  - {_alias(self.old, n)}" for n in self.removed_aliases]
-        changed = [f"  ~ {c.what}: {c.field} {_value(c.old)} -> {_value(c.new)}" for c in self.changed]
+        changed = [f"  ~ {c.what}: {c.field} {_value(c.old, c.field)} -> {_value(c.new, c.field)}"
+                   for c in self.changed]
         notes = [f"  + {_show(n)}" for n in self.added_notes] + [f"  - {_show(n)}" for n in self.removed_notes]
         for title, lines in (("statuses", statuses), ("edges", edges), ("aliases", aliases),
                              ("changed", changed), ("notes", notes)):
@@ -160,8 +161,12 @@ def _show(text: str) -> str:
     return text if text.isprintable() and text.strip() == text and text else repr(text)
 
 
-def _value(value: object) -> str:
-    return repr(value) if isinstance(value, str) or value is None else str(value).lower()
+def _value(value: object, field: str) -> str:
+    """A changed field's value: text quoted, flags as spec files spell them, an alias without counterpart and a
+    status without outcome said so in words (as the alias listing does), not as Python's None."""
+    if value is None:
+        return "(no counterpart)" if field == "target" else "(none)"
+    return repr(value) if isinstance(value, str) else str(value).lower()
 
 
 def _legal(legal: bool) -> str:

@@ -7,6 +7,7 @@ positions for syntax errors only; the entries that lint problems are about are f
 
 from __future__ import annotations
 
+import datetime
 import json
 import os
 import re
@@ -15,7 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from jobfsm.errors import SpecFileError
-from jobfsm.lint import Where, problems
+from jobfsm.lint import Where, problems, spelt
 from jobfsm.locate import Path, locate
 from jobfsm.report import shorten
 from jobfsm.spec import Alias, Edge, Spec, Status
@@ -28,7 +29,8 @@ else:  # pragma: no cover - Python 3.10
 SCHEMA = "jobfsm.spec/1"
 BUILTIN = "asyncjobstatus.toml"
 MAX_BYTES = 1 << 20
-# every status's shortest paths are tabled for validation: a lifecycle this large still takes about a second
+# every pair of statuses is tabled for validation (predecessors, not whole paths): a chain of 500 statuses
+# costs a few MB and a fraction of a second, 500 statuses with 20,000 edges under 2 s
 MAX_STATUSES = 500
 FORMATS = ("toml", "json")
 TOP_KEYS = ("schema", "name", "statuses", "edges", "aliases", "notes")
@@ -168,7 +170,7 @@ def _decode(data: bytes, file: str) -> str:
     except UnicodeDecodeError as exc:
         line = data[:exc.start].count(b"\n") + 1
         raise SpecFileError(file, (f"{file}:{line}: not UTF-8 text (byte {data[exc.start]:#04x} at offset "
-                                   f"{exc.start})",), unreadable=True) from None
+                                   f"{exc.start})",), unreadable=True, line=line) from None
 
 
 # JSON's \ud800 escapes a lone surrogate, which is no Unicode text: no trace can carry it, nor TOML or UTF-8 write it
@@ -186,20 +188,29 @@ def _parse(text: str, file: str, fmt: str) -> Any:
     except json.JSONDecodeError as exc:
         where = f"{file}:{exc.lineno}:{exc.colno}"
         msg = exc.msg[:-3] + " here" if exc.msg.endswith(" at") else exc.msg  # "Unterminated string starting at"
-        raise SpecFileError(file, (f"{where}: not valid JSON: {msg}",), unreadable=True) from None
+        raise SpecFileError(file, (f"{where}: not valid JSON: {msg}",), unreadable=True, line=exc.lineno) from None
     except tomllib.TOMLDecodeError as exc:
         msg = str(exc)
         at = _TOML_AT.search(msg)
         if at:
-            where, msg = f"{file}:{at.group(1)}:{at.group(2)}", msg[:at.start()]
+            line, where, msg = int(at.group(1)), f"{file}:{at.group(1)}:{at.group(2)}", msg[:at.start()]
         else:
-            where, msg = f"{file}:{text.count(chr(10)) + 1}", msg.replace(" (at end of document)", " at the end")
-        raise SpecFileError(file, (f"{where}: not valid TOML: {msg}",), unreadable=True) from None
+            line = text.count("\n") + 1
+            where, msg = f"{file}:{line}", msg.replace(" (at end of document)", " at the end")
+        raise SpecFileError(file, (f"{where}: not valid TOML: {msg}",), unreadable=True, line=line) from None
     except RecursionError:
         raise SpecFileError(file, (f"{file}: nested too deeply to read as {fmt.upper()}",), unreadable=True) from None
-    except ValueError as exc:  # a number too long to convert
-        raise SpecFileError(file, (f"{file}: not readable {fmt.upper()}: {_one_line(exc)}",),
-                            unreadable=True) from None
+    except ValueError as exc:
+        if "integer string conversion" not in str(exc):
+            raise SpecFileError(file, (f"{file}: not readable {fmt.upper()}: {_one_line(exc)}",),
+                                unreadable=True) from None
+        # Python refuses to read integers of more digits than sys.get_int_max_str_digits(): find the first
+        digits = getattr(sys, "get_int_max_str_digits", lambda: 4300)()
+        found = re.search(rf"\d{{{digits + 1},}}", text)
+        row = None if found is None else text.count("\n", 0, found.start()) + 1
+        where = file if found is None else f"{file}:{row}:{found.start() - text.rfind(chr(10), 0, found.start())}"
+        raise SpecFileError(file, (f"{where}: not readable {fmt.upper()}: a number too large (more than {digits} "
+                                   "digits)",), unreadable=True, line=row) from None
 
 
 def _one_line(exc: BaseException) -> str:
@@ -243,10 +254,11 @@ class _Reader:
                 self.note((key,), f"unknown key {shorten(key)}; expected one of {', '.join(TOP_KEYS)}")
         schema = given.get("schema", SCHEMA)
         if schema != SCHEMA:
-            self.note(("schema",), f"schema {shorten(schema)} is not supported; expected {SCHEMA!r}")
+            self.note(("schema",), f"schema {spelt(schema)} is not supported; expected {SCHEMA!r}")
         name = doc.get("name")
         if not isinstance(name, str) or not name.strip():
             self.note(("name",) if "name" in doc else (), "the lifecycle's 'name' is missing" if name is None
+                      else f"'name' is {spelt(name)}, not a string" if isinstance(name, datetime.date | datetime.time)
                       else f"'name' {shorten(name)} is not a non-empty string")
             name = ""
         elif _SURROGATE.search(name):
@@ -294,7 +306,8 @@ class _Reader:
                     pass  # JSON's null: the same as leaving the key out (a required one is missing)
                 elif not isinstance(value, keys[key][1]) or (isinstance(value, str) and _SURROGATE.search(value)):
                     what = "true or false" if keys[key][1] is bool else "a string"
-                    found = str(value).lower() if isinstance(value, bool) else shorten(value)  # TOML's and JSON's
+                    # null, true and false as TOML and JSON spell them, TOML dates named as such
+                    found = spelt(value)
                     if what == "a string" and isinstance(value, str):
                         what, found = "Unicode text", f"{found}, which {_NOT_TEXT}"
                     self.note((table, i, key), f"{_entry((table, i, key))}: expected {what}, found {found}")
@@ -314,7 +327,7 @@ class _Reader:
 def _type(value: object) -> str:
     names = {dict: "a table", list: "a list", str: "a string", bool: "a boolean", int: "a number", float: "a number",
              type(None): "null"}  # JSON's null; TOML has none
-    return names.get(type(value), shorten(value))
+    return names.get(type(value)) or spelt(value)
 
 
 def _path(where: Where | None) -> Path:

@@ -63,7 +63,9 @@ class Options:
 @dataclass(frozen=True, slots=True)
 class _Step:
     rule: str
-    via: tuple[str, ...] = ()
+
+
+_LEFT, _ILLEGAL, _SKIPPED = _Step("left-terminal"), _Step("illegal-transition"), _Step("skipped-states")
 
 
 class Validator:
@@ -385,7 +387,7 @@ class JobCheck:
         t = self._v.tables
         if step.rule == "skipped-states":
             self._emit(step.rule, index, at, canon,
-                       f"{last} -> {canon} passed unseen through {', '.join(step.via)} "
+                       f"{last} -> {canon} passed unseen through {', '.join(t.paths[last][canon][:-1])} "
                        f"({t.path_text(last, canon)})", last)
             return
         self._progress = None
@@ -428,26 +430,28 @@ class JobCheck:
 
 
 def _steps(t: Tables, mode: Mode) -> tuple[dict[str, dict[str, _Step | None]], frozenset[tuple[str, str]]]:
-    """For every ordered pair of different statuses: legal (None) or the rule a change breaks."""
+    """For every ordered pair of different statuses: legal (None) or the rule a change breaks (one shared
+    ``_Step`` per rule, so the table grows with the pairs only); and the legal changes that reset progress."""
     steps: dict[str, dict[str, _Step | None]] = {}
     resets: set[tuple[str, str]] = set()
     names = t.spec.names
     for a in names:
+        paths = t.paths[a]
+        if a in t.terminal:
+            steps[a] = dict.fromkeys((b for b in names if b != a), _LEFT)
+            continue
         row: dict[str, _Step | None] = {}
         for b in names:
-            if a == b:
+            if b == a:
                 continue
-            path = t.paths[a].get(b)
-            if a in t.terminal:
-                row[b] = _Step("left-terminal")
-            elif path is None or (mode == "strict" and len(path) > 1):
-                row[b] = _Step("illegal-transition")
+            if b not in paths:
+                row[b] = _ILLEGAL
+            elif paths.before(b) == a:
+                row[b] = None
             else:
-                row[b] = None if len(path) == 1 else _Step("skipped-states", path[:-1])
-                hops = list(zip((a, *path[:-1]), path, strict=True))
-                if any(hop in t.resets for hop in hops):
-                    resets.add((a, b))
+                row[b] = _ILLEGAL if mode == "strict" else _SKIPPED
         steps[a] = row
+        resets.update((a, b) for b in paths.taking(t.resets) if b != a and row[b] is not _ILLEGAL)
     return steps, frozenset(resets)
 
 

@@ -177,6 +177,23 @@ def test_spec_check_json_and_unreadable(tmp_path: Path, capsys: pytest.CaptureFi
         (True, True, 0), (False, True, 6), (False, False, 1)]
     assert result["files"][1]["problems"][0] == {
         "line": 4, "entry": "statuses[1].name", "message": "status 'queued' cannot reach a terminal status"}
+    assert result["files"][2]["problems"] == [  # the line of a syntax error too, not null
+        {"line": 1, "entry": None, "message": f"{tmp_path}/broken.json:1:10: not valid JSON: Expecting value"}]
+
+
+@pytest.mark.parametrize(("text", "name", "line"), [
+    ('name = "x"\n[[statuses]\n', "s.toml", 2), ('{"name": "x",\n "statuses": [1,]}', "s.json", 2),
+    (b'name = "x"\n\n\xff\n', "s.toml", 3),
+], ids=["toml-syntax", "json-syntax", "not-utf8"])
+def test_spec_check_json_gives_the_line_of_unreadable_files(text: str | bytes, name: str, line: int, tmp_path: Path,
+                                                           capsys: pytest.CaptureFixture[str]) -> None:
+    """`spec --check --format json` fills "line" for a file that cannot be parsed, from where the parser stopped."""
+    path = tmp_path / name
+    path.write_bytes(text if isinstance(text, bytes) else text.encode())
+    assert run("spec", "--format", "json", "--check", path) == 2
+    (problem,) = json.loads(capsys.readouterr().out)["files"][0]["problems"]
+    assert problem["line"] == line
+    assert problem["message"].startswith(f"{path}:{line}:")
 
 
 def test_spec_diff(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -265,3 +282,40 @@ def test_every_command_refuses_a_broken_spec(command: list[str], tmp_path: Path,
         f"'done' is not reachable from 'queued'; {bad}:13: status 'stuck' is not reachable from 'queued'; {bad}:13: "
         f"status 'stuck' is a trap: it is not terminal and no edge leaves it; {bad}:19: edge queued -finish-> donee: "
         f"unknown status 'donee'; {bad}:22: edge done -again-> queued: terminal status 'done' has an exit\n")
+
+
+CONTROL_SPEC = {"name": "x\u0000y", "statuses": [
+    {"name": "a\u0001\n", "kind": "initial", "meaning": "two\nlines"},
+    {"name": "z\u001b[31m", "kind": "terminal", "outcome": "success"}],
+    "edges": [{"from": "a\u0001\n", "event": "\u202ego", "to": "z\u001b[31m", "reason": "tab\there"}],
+    "notes": ["ends\r"]}
+
+
+@pytest.mark.parametrize(("argv", "code", "lines"), [
+    (["spec", "--spec", "{spec}"], 0, [
+        "lifecycle x\\x00y", "", "statuses:", "  a\\x01\\x0a  initial               two\\x0alines",
+        "  z\\x1b[31m  terminal (success)    ", "", "transitions:",
+        "  a\\x01\\x0a  -\\u202ego->  z\\x1b[31m  tab\\x09here", "", "aliases:", "", "notes:", "  - ends\\x0d"]),
+    (["spec", "--check", "{spec}"], 0, ["{spec}: ok (x\\x00y: 2 statuses, 1 edge, 0 aliases)"]),
+    (["check", "--spec", "{spec}", "z\x1b[31m", "a\x01\n"], 1, [
+        "<arguments>: FAILED (final a\\x01\\x0a, 2 polls)",
+        "  [1]: error: left-terminal: a\\x01\\x0a after terminal status z\\x1b[31m; a terminal status may only repeat",
+        "  [1]: warning: unterminated: trace ends at a\\x01\\x0a, which is not terminal; expected one of z\\x1b[31m",
+        "FAILED: 1 job, 1 failed, 2 polls; 1 error, 1 warning, 0 infos (sampled mode)"]),
+], ids=["spec", "spec-check", "check"])
+def test_control_characters_in_names_are_escaped(argv: list[str], code: int, lines: list[str], tmp_path: Path,
+                                                 capsys: pytest.CaptureFixture[str]) -> None:
+    """Names, meanings, events, reasons and notes holding NUL, escape sequences, line breaks or U+202E print as
+    escapes, so no message splits over lines nor colours the terminal (as drawings and spec --diff write them)."""
+    spec = tmp_path / "control.json"
+    spec.write_text(json.dumps(CONTROL_SPEC))
+    assert run(*(a.replace("{spec}", str(spec)) for a in argv)) == code
+    assert capsys.readouterr() == ("\n".join(line.replace("{spec}", str(spec)) for line in lines) + "\n", "")
+
+
+def test_a_file_name_with_a_line_break_stays_on_its_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """An error about a spec file whose name holds a line break is still one line on standard error."""
+    missing = tmp_path / "two\nlines.toml"
+    assert run("check", "--spec", missing, "notStarted") == 2
+    assert capsys.readouterr().err == (f"jobfsm: error: {tmp_path}/two\\x0alines.toml: cannot read: No such file or "
+                                       "directory\n")

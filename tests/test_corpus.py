@@ -55,6 +55,9 @@ GENERATED: dict[str, Callable[[], bytes]] = {
     "cassette-json-deep": lambda: b'{"interactions": ' + b"[" * DEEP + b"]" * DEEP + b', "version": 1}',
     "cassette-yaml-deep": lambda: b"interactions: " + b"[" * DEEP + b"]" * DEEP + b"\nversion: 1\n",
     "spec-json-deep": lambda: b'{"name": "x", "notes": ' + b"[" * DEEP + b"]" * DEEP + b"}",
+    "spec-json-100k-edges": lambda: (b'{"name": "x", "statuses": [{"name": "a", "kind": "initial"}, {"name": "z", '
+                                     b'"kind": "terminal", "outcome": "success"}], "edges": ['
+                                     + b"1, " * 99_999 + b"1]}"),
     "json-1mb-status": lambda: b'[{"status": "' + b"s" * MIB + b'"}, "failed"]',
     "har-1mb-status-in-500": lambda: _har((202, b'{"status": "inProgress"}'),
                                           (500, b'{"status": "' + b"s" * MIB + b'"}'),

@@ -4,7 +4,12 @@ from __future__ import annotations
 
 import itertools
 import json
+import os
+import subprocess
+import sys
+import xml.dom.minidom
 import xml.etree.ElementTree as ET
+from pathlib import Path
 
 import pytest
 from conftest import SHARED
@@ -14,6 +19,7 @@ from hypothesis import strategies as st
 from jobfsm.cli import main
 from jobfsm.coverage import CoverageCollector, coverage, coverage_of_paths
 from jobfsm.lifecycle import LIFECYCLE
+from jobfsm.spec import Edge, Spec, Status
 from jobfsm.validation import Options
 
 SHARED_TRACES = sorted(str(p) for p in SHARED.iterdir() if p.suffix in (".json", ".har", ".yaml")
@@ -251,3 +257,77 @@ def test_a_junit_reader_reads_the_report(tmp_path) -> None:
     assert [c.name for c in edges if any(isinstance(r, Failure) for r in c.result)] == [
         f"{a} -{e}-> {b}" for a, e, b in SHARED_UNCOVERED]
     assert (statuses.name, statuses.tests, statuses.failures) == ("jobfsm.coverage.statuses", len(LIFECYCLE.names), 0)
+
+
+def _write_one_job(path: Path, polls: int) -> None:
+    """One job that goes back and forth between inProgress and waiting: every poll is a change."""
+    with path.open("w") as out:
+        out.write('{"status":"notStarted"}\n')
+        out.write('{"status":"inProgress"}\n{"status":"waiting"}\n' * ((polls - 2) // 2))
+        out.write('{"status":"completed","resourceId":"r"}\n')
+
+
+def _coverage_peak_mb(path: Path) -> float:
+    """Peak resident memory of ``jobfsm coverage`` on ``path``, in a process of its own."""
+    proc = subprocess.Popen([sys.executable, "-m", "jobfsm", "coverage", str(path)], stdout=subprocess.PIPE)
+    out = proc.stdout.read() if proc.stdout else b""
+    _, status, usage = os.wait4(proc.pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0, out
+    assert b"inProgress -interrupt-> waiting  " in out
+    return usage.ru_maxrss / 1024
+
+
+def test_memory_stays_flat_as_one_job_grows_tenfold(tmp_path: Path) -> None:
+    """Counters only: a job of 400,000 polls costs `jobfsm coverage` no more than a few MB over one of 40,000
+    (keeping a walk per poll cost it 1.3 GB on 6 million)."""
+    small, large = tmp_path / "small.jsonl", tmp_path / "large.jsonl"
+    _write_one_job(small, 40_000)
+    _write_one_job(large, 400_000)
+    assert large.stat().st_size - small.stat().st_size > 8e6
+    assert _coverage_peak_mb(large) - _coverage_peak_mb(small) < 5
+
+
+@pytest.mark.parametrize(("name", "shown"), [
+    ("in\x02progress", "in\\x02progress"), ("nul\x00", "nul\\x00"), ("red\x1b[31m", "red\\x1b[31m"),
+    ("lone\udc80", "lone\\udc80"), ("not\uffffa char", "not\\uffffa char"), ("tab\tcr\r", "tab\\x09cr\\x0d"),
+], ids=["control", "nul", "escape-sequence", "lone-surrogate", "non-character", "tab-and-cr"])
+def test_junit_escapes_names_xml_cannot_carry(name: str, shown: str) -> None:
+    """A status name XML 1.0 cannot hold is written with escapes, so the file parses (minidom and ElementTree)."""
+    spec = Spec("x", (Status("q", "initial"), Status(name, "active"), Status("done", "terminal", outcome="success")),
+                (Edge("q", "go", name), Edge(name, "finish", "done")))
+    collector = CoverageCollector(spec=spec)
+    collector.add_trace(["q", "done"])
+    text = collector.result().junit()
+    xml.dom.minidom.parseString(text)
+    edges, statuses = parse_junit(text).findall("testsuite")
+    assert [c.get("name") for c in statuses.findall("testcase")] == ["q", shown, "done"]
+    assert [c.get("name") for c in edges.findall("testcase")] == [f"q -go-> {shown}", f"{shown} -finish-> done"]
+    failure = statuses.find("testcase/failure")
+    assert failure is not None
+    assert failure.get("message") == f"{shown}: only inferred (sampled mode), never observed"
+
+
+@pytest.mark.parametrize(("name", "shown"), [
+    ("bad\x02.json", "bad\\x02.json"), (os.fsdecode(b"\xff.json"), "\\udcff.json"),
+], ids=["control", "not-utf8"])
+def test_junit_of_awkward_file_names_parses(name: str, shown: str, tmp_path: Path) -> None:
+    """An unreadable input whose name holds a control character or bytes that are not UTF-8 is an error case
+    named with escapes: the JUnit file written with -o parses."""
+    out = tmp_path / "coverage.xml"
+    assert run("coverage", "--format", "junit", "-o", str(out), str(tmp_path / name)) == 2
+    text = out.read_text()
+    xml.dom.minidom.parseString(text)
+    inputs = parse_junit(text).find("testsuite[@name='jobfsm.coverage.inputs']")
+    assert inputs is not None
+    (case,) = inputs.findall("testcase")
+    error = case.find("error")
+    assert error is not None
+    assert (case.get("name"), error.get("message")) == (f"{tmp_path}/{shown}", "cannot read: No such file or directory")
+
+
+def test_reports_written_with_o_keep_file_names_that_are_not_utf8(tmp_path: Path) -> None:
+    """`-o` writes a name that is not UTF-8 with escapes, as standard output does (not a UnicodeEncodeError)."""
+    missing, out = tmp_path / os.fsdecode(b"\xff.json"), tmp_path / "coverage.txt"
+    assert run("coverage", "-o", str(out), str(missing)) == 2
+    assert out.read_text().splitlines()[-1] == (f"{tmp_path}/\\udcff.json: input error: cannot read: No such file or "
+                                                "directory")

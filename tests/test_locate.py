@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from jobfsm.locate import locate
 
 
@@ -22,3 +24,14 @@ def test_locate_skips_strings_and_comments() -> None:
     text = 'a = "x = [1" # [[t]]\nb = """\n[[t]]\n"""\nc = \'[\'\n[[t]]\nd = 1\n'
     lines, _ = locate(text, toml=True)
     assert lines == {("a",): 1, ("b",): 2, ("c",): 5, ("t", 0): 6, ("t",): 6, ("t", 0, "d"): 7}
+
+
+@pytest.mark.parametrize(("text", "toml", "lines", "dups"), [
+    ('{"edges": 1,\n "edg\\u0065s": 2, "\\ud83d\\ude00": 3, "a\\/b": 4}', False,
+     {(): 1, ("edges",): 1, ("\U0001f600",): 2, ("a/b",): 2}, [(("edges",), 2)]),
+    ('"na\\u006de" = "x"\n["t\\U00000031".\'k\\u0031\']\n"\\tv" = 2\n', True,
+     {("name",): 1, ("t1", "k\\u0031"): 2, ("t1", "k\\u0031", "\tv"): 3}, []),
+], ids=["json", "toml"])
+def test_escaped_keys_are_the_keys_they_spell(text: str, toml: bool, lines: dict, dups: list) -> None:
+    """A key spelled with escapes is the key the parser reads: located under it, a JSON repeat of it found."""
+    assert locate(text, toml=toml) == (lines, dups)

@@ -305,3 +305,88 @@ def test_hostile_names_in_mermaid(hostile_spec: Spec) -> None:
     assert sum(" --> " in line for line in lines) == 1 + len(hostile_spec.edges) + 1
     assert lines[1] == 'title: "weird \\"name\\" <&> lifecycle"'
     assert not any("%%" in line or "\\" in line for line in lines[4:])
+
+
+def _wide(edges: int) -> Spec:
+    """q, then a0.. each one edge from q and one to done, and an edge a0 -> a1 when ``edges`` is odd."""
+    from jobfsm import Edge, Status
+    n = edges // 2
+    statuses = (Status("q", "initial"), *(Status(f"a{i}", "active") for i in range(n)),
+                Status("done", "terminal", outcome="success"))
+    links = [Edge("q", f"go{i}", f"a{i}") for i in range(n)] + [Edge(f"a{i}", "finish", "done") for i in range(n)]
+    return Spec("wide", statuses, (*links, *([Edge("a0", "next", "a1")] if edges % 2 else [])))
+
+
+def _spec_file(spec: Spec, tmp_path: os.PathLike[str]) -> str:
+    import json
+
+    from jobfsm.specfile import to_json
+    path = os.path.join(tmp_path, "spec.json")
+    with open(path, "w") as f:
+        json.dump(to_json(spec), f)
+    return path
+
+
+@pytest.mark.parametrize(("edges", "argv", "drawn"), [
+    (201, ["-o", "{out}.svg"], 201),
+    (201, ["-o", "{out}.png"], 201),
+    (201, ["--format", "pdf"], 201),
+    (201, ["--update", "{out}"], 201),
+    (200, ["--trace", "{trace}", "-o", "{out}.svg"], 201),
+], ids=["svg", "png", "pdf", "update", "trace-violation"])
+def test_images_past_the_edge_limit_are_refused(edges: int, argv: list[str], drawn: int, tmp_path: os.PathLike[str],
+                                                capsys: pytest.CaptureFixture[str]) -> None:
+    """More than MAX_IMAGE_EDGES edges to draw (a trace's red ones too) is one line and exit 2, nothing written,
+    instead of minutes in Graphviz; DOT and Mermaid of the same lifecycle still come out."""
+    from jobfsm.render import MAX_IMAGE_EDGES
+
+    assert MAX_IMAGE_EDGES == 200
+    spec = _spec_file(_wide(edges), tmp_path)
+    trace = os.path.join(tmp_path, "trace.txt")
+    with open(trace, "w") as f:
+        f.write("q\na0\ndone\na1\n")  # a1 after done: left-terminal, a red edge
+    out = os.path.join(tmp_path, "out")
+    args = [a.format(out=out, trace=trace) for a in argv]
+    assert main(["render", "--spec", spec, *args]) == 2
+    assert capsys.readouterr() == ("", f"jobfsm: error: {spec}: {drawn} edges to draw, more than the 200 that Graphviz "
+                                       "lays out in reasonable time; DOT and Mermaid output still work (--format dot, "
+                                       "--format mermaid)\n")
+    assert sorted(os.listdir(tmp_path)) == ["spec.json", "trace.txt"]
+    overlay = ["--trace", trace] if "--trace" in argv else []
+    for fmt in ("dot", "mermaid"):
+        assert main(["render", "--spec", spec, *overlay, "--format", fmt, "-o", f"{out}.{fmt}"]) == 0
+
+
+def test_images_up_to_the_edge_limit_are_drawn(tmp_path: os.PathLike[str]) -> None:
+    """200 edges draw, and so does a dense lifecycle just under the limit (16 statuses, each one's edges to all
+    the others: 197 edges), in seconds (a subprocess under a time limit; 901 such edges took dot two minutes)."""
+    import subprocess
+
+    _backend_or_skip("system")
+    for spec, name in ((_wide(200), "wide"), (_dense(14), "dense")):
+        path = _spec_file(spec, tmp_path)
+        out = os.path.join(tmp_path, f"{name}.svg")
+        done = subprocess.run([sys.executable, "-m", "jobfsm", "render", "--spec", path, "-o", out],
+                              capture_output=True, text=True, timeout=60)
+        assert (done.returncode, done.stderr) == (0, "")
+        assert ET.parse(out).getroot().tag == "{http://www.w3.org/2000/svg}svg"
+
+
+def _dense(k: int) -> Spec:
+    """init -> a0, every a to every other a and to done: k * k + 1 edges."""
+    from jobfsm import Edge, Status
+    statuses = (Status("init", "initial"), *(Status(f"a{i}", "active") for i in range(k)),
+                Status("done", "terminal", outcome="success"))
+    edges = [Edge("init", "go", "a0")]
+    for i in range(k):
+        edges += [Edge(f"a{i}", f"to{j}", f"a{j}") for j in range(k) if j != i] + [Edge(f"a{i}", "fin", "done")]
+    return Spec("dense", statuses, tuple(edges))
+
+
+def test_bidirectional_overrides_are_escaped_in_drawings() -> None:
+    """U+202E and the other marks that reorder text show as escapes in DOT and Mermaid, not reversing the label."""
+    from jobfsm import Edge, Status
+    spec = Spec("x", (Status("a", "initial"), Status("z", "terminal", outcome="success")),
+                (Edge("a", "\u202ego\u2066", "z"),))
+    assert '  a -> z [label="\\\\u202ego\\\\u2066", tooltip="", weight=8];' in to_dot(spec).splitlines()
+    assert "  a --> z : #92;u202ego#92;u2066" in to_mermaid(spec).splitlines()

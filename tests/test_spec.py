@@ -187,6 +187,38 @@ def test_bad_specs_report_every_problem(statuses: tuple[Status, ...], edges: tup
     assert isinstance(info.value, ValueError)
 
 
+LONG = "x" * 1000
+LONG_SHOWN = "'" + "x" * 55 + "...' (1000 characters)"
+
+
+@pytest.mark.parametrize(("statuses", "edges", "aliases", "problems"), [
+    ((*GOOD, Status(LONG, "active")), (*GOOD_EDGES, Edge("a", "long", LONG)), (),
+     [f"status {LONG_SHOWN} is a trap: it is not terminal and no edge leaves it"]),
+    (GOOD, (*GOOD_EDGES, Edge("b", LONG, "q")), (), [f"edge b -{LONG_SHOWN}-> q: unknown status 'q'"]),
+    (GOOD, GOOD_EDGES, (Alias("old", LONG),), [f"alias 'old': unknown target status {LONG_SHOWN}"]),
+    (tuple(Status(f"s{i}", "initial") for i in range(8)) + GOOD[1:], GOOD_EDGES, (),
+     ["expected exactly one initial status, found 8: s0, s1, s2, s3, s4, ... (3 more)",
+      "status 'b' is not reachable from 's0' or 's1' or 's2' or 's3' or 's4' or ... (3 more)"]),
+], ids=["long-status", "long-event", "long-alias-target", "many-initials"])
+def test_long_values_are_cut_in_problems(statuses: tuple[Status, ...], edges: tuple[Edge, ...],
+                                         aliases: tuple[Alias, ...], problems: list[str]) -> None:
+    """A name of 1,000 characters is quoted cut to about 60 with its length, as every quoted value is, and a list
+    of names to the first five."""
+    with pytest.raises(SpecError) as info:
+        _spec(statuses, edges, aliases)
+    assert [p for p in info.value.problems if p in problems] == problems
+
+
+def test_spec_error_lists_ten_problems_and_counts_the_rest() -> None:
+    """Past ten problems, the message says how many more there are; ``problems`` keeps them all."""
+    with pytest.raises(SpecError) as info:
+        _spec(GOOD, (*GOOD_EDGES, *(Edge("b", f"e{i}", f"q{i}") for i in range(12))))
+    assert len(info.value.problems) == 12
+    assert str(info.value) == ("invalid spec 't': 12 problems: "
+                               + "; ".join(f"edge b -e{i}-> q{i}: unknown status 'q{i}'" for i in range(10))
+                               + "; and 2 more")
+
+
 def test_spec_error_reports_all_problems_in_one_message() -> None:
     """Several problems come in one SpecError whose message lists them all."""
     with pytest.raises(SpecError) as info:

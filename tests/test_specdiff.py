@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import dataclasses
 
+import pytest
+
 from jobfsm import LIFECYCLE, Alias, Edge, Spec, Status
 from jobfsm.specdiff import diff
 
@@ -71,9 +73,31 @@ def test_every_kind_of_change_is_listed() -> None:
         "changed:", "  ~ lifecycle: name 'asyncJobStatus' -> 'asyncJobStatus2'",
         "  ~ status waiting: meaning 'interrupted, will be tried again' -> 'paused, will resume'",
         "  ~ edge waiting -retry-> inProgress: reason 'the documented \"will be tried again\"' -> 'resumed'",
-        "  ~ alias deletePending: target None -> 'failed'",
+        "  ~ alias deletePending: target (no counterpart) -> 'failed'",
         "notes:",
     ]
+
+
+@pytest.mark.parametrize(("old", "new", "line"), [
+    (Alias("x", "a"), Alias("x", None), "  ~ alias x: target 'a' -> (no counterpart)"),
+    (Alias("x", None), Alias("x", "a"), "  ~ alias x: target (no counterpart) -> 'a'"),
+], ids=["target-dropped", "target-given"])
+def test_an_alias_without_counterpart_says_so(old: Alias, new: Alias, line: str) -> None:
+    """An alias target that is or becomes None reads '(no counterpart)', as the alias listing says, not None."""
+    statuses = (Status("a", "initial"), Status("z", "terminal", outcome="success"))
+    edges = (Edge("a", "go", "z"),)
+    assert diff(Spec("t", statuses, edges, (old,)), Spec("t", statuses, edges, (new,))).text().splitlines()[2:] == [
+        "changed:", line]
+
+
+def test_a_status_that_becomes_terminal_gains_an_outcome_from_none() -> None:
+    """A status turned terminal shows its outcome changing from (none), not from None."""
+    before = Spec("t", (Status("a", "initial"), Status("b", "active"), Status("z", "terminal", outcome="success")),
+                  (Edge("a", "go", "b"), Edge("b", "end", "z")))
+    after = Spec("t", (Status("a", "initial"), Status("b", "terminal", outcome="failure"),
+                       Status("z", "terminal", outcome="success")), (Edge("a", "go", "b"), Edge("a", "end", "z")))
+    changed = [line for line in diff(before, after).text().splitlines() if line.startswith("  ~ ")]
+    assert changed == ["  ~ status b: kind 'active' -> 'terminal'", "  ~ status b: outcome (none) -> 'failure'"]
 
 
 def test_odd_names_are_quoted_in_the_text() -> None:

@@ -212,6 +212,36 @@ def test_unreadable_spec_text(data: bytes | str, fmt: str, message: str) -> None
     assert _unreadable(data, fmt) == message
 
 
+@pytest.mark.skipif(not hasattr(sys, "get_int_max_str_digits"), reason="Python reads integers of any length here")
+@pytest.mark.parametrize(("data", "fmt", "message"), [
+    ('{"name": "x",\n "statuses": [' + "7" * 5000 + "]}", "json",
+     "f.json:2:15: not readable JSON: a number too large (more than 4300 digits)"),
+    ('name = "x"\nschema = -' + "7" * 5000 + "\n", "toml",
+     "f.toml:2:11: not readable TOML: a number too large (more than 4300 digits)"),
+], ids=["json", "toml"])
+def test_a_number_too_large_is_located(data: str, fmt: str, message: str) -> None:
+    """A number past Python's digit limit is named as such at its line and column, not sys.set_int_max_str_digits."""
+    assert sys.get_int_max_str_digits() == 4300
+    assert _unreadable(data, fmt) == message
+
+
+@pytest.mark.parametrize(("text", "problems"), [
+    ("name = 1979-05-27T07:32:00Z\n" + HEAD[10:] + GOOD_EDGE,
+     ["f.toml:1: 'name' is a TOML datetime (1979-05-27T07:32:00+00:00), not a string"]),
+    (HEAD.replace('name = "a"', "name = 1979-05-27") + GOOD_EDGE,
+     ["f.toml: expected exactly one initial status, found 0", "f.toml:4: statuses[1].name: expected a string, "
+      "found a TOML date (1979-05-27)", "f.toml:13: edge a -go-> b: unknown status 'a'"]),
+    (HEAD.replace('kind = "initial"', "kind = 07:32:00") + GOOD_EDGE,
+     ["f.toml: expected exactly one initial status, found 0",
+      "f.toml:5: status 'a': kind a TOML time (07:32:00) is not one of initial, active, terminal"]),
+    ('schema = 1979-05-27T07:32:00\n' + HEAD + GOOD_EDGE,
+     ["f.toml:1: schema a TOML datetime (1979-05-27T07:32:00) is not supported; expected 'jobfsm.spec/1'"]),
+], ids=["name-datetime", "status-name-date", "kind-time", "schema-local-datetime"])
+def test_toml_dates_are_named_as_toml_dates(text: str, problems: list[str]) -> None:
+    """A TOML date, time or datetime where text belongs reads as one, not as Python's datetime.date(...)."""
+    assert _problems(text) == problems
+
+
 def test_unreadable_files(tmp_path: Path) -> None:
     """A directory, a missing file and a file over the size limit are refused before parsing."""
     big = tmp_path / "big.toml"
