@@ -193,12 +193,12 @@ as_state(PyObject *o)
 /* ---------------------------------------------------------------- the stream's attributes */
 
 enum { A_OPEN, A_ENDED, A_HELD, A_MOVES, A_SUCCESS, A_TERMINAL, A_EXACT, A_FULL, A_FULL_FIELDS, A_LINE,
-       A_EMIT, A_REPORT, A_SOURCE, A_JOB_KEY, A_OBJECTS, A_SEQ = A_OBJECTS, A_NEXT, A_WINDOW, A_UNKEYED, A_KEYED,
-       A_SERIAL, A_ALL };
+       A_EMIT, A_REPORT, A_SOURCE, A_JOB_KEY, A_CLEAN, A_OBJECTS, A_SEQ = A_OBJECTS, A_NEXT, A_WINDOW, A_UNKEYED,
+       A_KEYED, A_SERIAL, A_CLEAN_JOBS, A_CLEAN_POLLS, A_ALL };
 static const char *attr_strings[A_ALL] = {"open", "ended", "_held", "_moves", "_success", "_terminal", "_exact",
                                           "_full", "_full_fields", "_line", "_emit", "_report", "_source",
-                                          "_job_key", "_seq", "_next", "_window", "unkeyed_polls", "keyed",
-                                          "_serial"};
+                                          "_job_key", "_clean", "_seq", "_next", "_window", "unkeyed_polls",
+                                          "keyed", "_serial", "clean_jobs", "clean_polls"};
 static PyObject *attr_names[A_ALL];
 static PyObject *report_type; /* jobfsm.report.JobReport */
 static PyObject *empty_tuple;
@@ -209,7 +209,7 @@ static PyObject *empty_tuple;
 typedef struct {
     PyObject *obj;
     PyObject *o[A_OBJECTS];
-    Py_ssize_t seq, next, window, unkeyed;
+    Py_ssize_t seq, next, window, unkeyed, clean_jobs, clean_polls;
     unsigned long long serial; /* the stream's own number, never reused in a process */
     int keyed;
     int known;                  /* 0 when the spec has more statuses than KNOWN */
@@ -372,34 +372,52 @@ stream_done(Stream *st, PyObject *ok)
 
 /* ---------------------------------------------------------------- emission and eviction */
 
-/* Emit `report` (stolen) in first-appearance order: held back until every job that appeared before
- * it is out. 0 or -1. */
+static PyObject *job_report(PyObject *source, PyObject *job, PyObject *ok, PyObject *final, PyObject *polls,
+                            PyObject *violations);
+
+/* Emit the report on the job whose state is `s` in first-appearance order: held back until every job
+ * that appeared before it is out. `report` (stolen) is NULL for a light job with nothing to report, made
+ * here unless the stream only counts such jobs (its `_clean`), as it counts every report without
+ * violations. 0 or -1. */
 static int
 release(Stream *st, State *s, PyObject *report)
 {
-    PyObject *job = PyTuple_GET_ITEM(report, 1), *polls = PyTuple_GET_ITEM(report, 4);
-    if (job == Py_None) {
-        Py_ssize_t n = PyLong_AsSsize_t(polls);
-        if (n == -1 && PyErr_Occurred())
-            goto error;
-        st->unkeyed += n;
-    } else {
+    PyObject *job = report != NULL ? PyTuple_GET_ITEM(report, 1) : s->key;
+    Py_ssize_t polls = s->polls;
+    if (report != NULL && (polls = PyLong_AsSsize_t(PyTuple_GET_ITEM(report, 4))) == -1 && PyErr_Occurred())
+        goto error;
+    if (job == Py_None)
+        st->unkeyed += polls;
+    else
         st->keyed = 1;
+    int counted = st->o[A_CLEAN] != Py_None && (report == NULL || (PyTuple_Check(PyTuple_GET_ITEM(report, 5))
+                                                                    && PyTuple_GET_SIZE(PyTuple_GET_ITEM(report, 5)) == 0));
+    if (counted) {
+        st->clean_jobs++;
+        st->clean_polls += polls;
+        Py_XSETREF(report, Py_NewRef(Py_None));
+    } else if (report == NULL) {
+        PyObject *n = PyLong_FromSsize_t(s->polls);
+        report = n == NULL ? NULL : job_report(st->o[A_SOURCE], s->key, Py_True, s->last, n, empty_tuple);
+        Py_XDECREF(n);
+        if (report == NULL)
+            return -1;
     }
-    Py_ssize_t seq = s->seq;
-    if (seq != st->next) {
-        PyObject *key = PyLong_FromSsize_t(seq);
+    if (s->seq != st->next) {
+        PyObject *key = PyLong_FromSsize_t(s->seq);
         int r = key == NULL ? -1 : PyDict_SetItem(st->o[A_HELD], key, report);
         Py_XDECREF(key);
         Py_DECREF(report);
         return r;
     }
     for (;;) {
-        PyObject *done = PyObject_CallOneArg(st->o[A_EMIT], report);
+        if (report != Py_None) {
+            PyObject *done = PyObject_CallOneArg(st->o[A_EMIT], report);
+            if (done == NULL)
+                goto error;
+            Py_DECREF(done);
+        }
         Py_DECREF(report);
-        if (done == NULL)
-            return -1;
-        Py_DECREF(done);
         st->next++;
         if (PyDict_GET_SIZE(st->o[A_HELD]) == 0)
             return 0;
@@ -418,7 +436,7 @@ release(Stream *st, State *s, PyObject *report)
             goto error;
     }
 error:
-    Py_DECREF(report);
+    Py_XDECREF(report);
     return -1;
 }
 
@@ -476,17 +494,15 @@ evict_some(Stream *st, PyObject *ended, Py_ssize_t keep)
             continue;
         }
         s->finished = 1;
-        PyObject *report;
         int light = s->check == Py_None;
         if (light && (light = in_set(st, s->last, 1)) < 0)
             goto error;
         if (light) { /* nothing to report */
-            PyObject *polls = PyLong_FromSsize_t(s->polls);
-            report = polls == NULL ? NULL : job_report(st->o[A_SOURCE], s->key, Py_True, s->last, polls, empty_tuple);
-            Py_XDECREF(polls);
-        } else {
-            report = PyObject_CallOneArg(st->o[A_REPORT], (PyObject *)s);
+            if (release(st, s, NULL) < 0)
+                goto error;
+            continue;
         }
+        PyObject *report = PyObject_CallOneArg(st->o[A_REPORT], (PyObject *)s);
         if (report != NULL && (!PyTuple_Check(report) || PyTuple_GET_SIZE(report) != 6)) {
             PyErr_SetString(PyExc_TypeError, "jobfsm._speedups: a job report must be a JobReport");
             Py_CLEAR(report);
@@ -510,6 +526,8 @@ evict_jobs(Stream *st, int all)
         return -1;
     st->next = int_attr(st->obj, A_NEXT);
     st->unkeyed = int_attr(st->obj, A_UNKEYED);
+    st->clean_jobs = int_attr(st->obj, A_CLEAN_JOBS);
+    st->clean_polls = int_attr(st->obj, A_CLEAN_POLLS);
     if (PyErr_Occurred())
         return -1;
     PyObject *keyed = PyObject_GetAttr(st->obj, attr_names[A_KEYED]);
@@ -525,6 +543,8 @@ evict_jobs(Stream *st, int all)
     PyObject *type, *value, *tb;
     PyErr_Fetch(&type, &value, &tb);
     if (set_int_attr(st->obj, A_NEXT, st->next) < 0 || set_int_attr(st->obj, A_UNKEYED, st->unkeyed) < 0
+        || set_int_attr(st->obj, A_CLEAN_JOBS, st->clean_jobs) < 0
+        || set_int_attr(st->obj, A_CLEAN_POLLS, st->clean_polls) < 0
         || PyObject_SetAttr(st->obj, attr_names[A_KEYED], st->keyed ? Py_True : Py_False) < 0) {
         Py_XDECREF(type);
         Py_XDECREF(value);

@@ -252,7 +252,7 @@ def _validate(args: argparse.Namespace) -> int:
             validator = Validator(options, spec)
             for path in args.paths:
                 _, problems = validate_path(path, validator, fmt=fmt, job_key=args.job_key, emit=writer.job,
-                                            meter=meter)
+                                            clean=writer.clean if writer.counts_clean else None, meter=meter)
                 writer.source_problems(problems)
                 if meter:
                     meter.file_done()

@@ -101,9 +101,7 @@ class Writer:
         """One job's report."""
         t = self.tally
         if self._quiet_text and not report.violations:  # the bulk of a large log: a passing job, not shown
-            t.sources.add(report.source)
-            t.jobs += 1
-            t.polls += report.polls
+            self.clean(report.source, 1, report.polls)
             return
         t.job(report)
         if self.fmt == "json":
@@ -113,6 +111,18 @@ class Writer:
             lines = job_lines(report, self.min_severity, self.quiet)
             if lines:
                 self.out.write("\n".join(lines) + "\n")
+
+    @property
+    def counts_clean(self) -> bool:
+        """Whether reports without violations need only be counted (``clean``): a quiet text report."""
+        return self._quiet_text
+
+    def clean(self, source: str | None, jobs: int, polls: int) -> None:
+        """Jobs without any violation, counted and not shown (a quiet text report)."""
+        t = self.tally
+        t.sources.add(source)
+        t.jobs += jobs
+        t.polls += polls
 
     def source_problems(self, problems: Iterable[InputProblem]) -> None:
         """The input problems of the source whose jobs were just written."""
@@ -153,6 +163,7 @@ def validate_part(path: str, out_path: str, options: Options, spec: Spec, fmt: F
 
     with open(out_path, "w", encoding="utf-8", errors="backslashreplace") as out:  # as standard output is
         writer = Writer(out, out_format, options.mode, options.fail_on, quiet=quiet, part=True)
-        _, problems = validate_path(path, Validator(options, spec), fmt=fmt, job_key=job_key, emit=writer.job)
+        _, problems = validate_path(path, Validator(options, spec), fmt=fmt, job_key=job_key, emit=writer.job,
+                                    clean=writer.clean if writer.counts_clean else None)
         writer.source_problems(problems)
     return writer.tally, problems

@@ -41,12 +41,20 @@ _HANDED_OVER: Any = object()  # _LAST of a job its JobCheck keeps: equal to no s
 
 
 class LogStream:
-    """Validate the polls of many interleaved jobs as they come; ``emit`` gets each job's report."""
+    """Validate the polls of many interleaved jobs as they come; ``emit`` gets each job's report.
+
+    With ``clean``, the reports without any violation are only counted, and ``clean(source, jobs, polls)``
+    gets their numbers at the end: for a report that shows failing jobs only, most of a large log's
+    reports are nothing but numbers.
+    """
 
     def __init__(self, validator: Validator, source: str, locate: Callable[[int], str],
                  emit: Callable[[JobReport], None], *, check_type: type[JobCheck] = JobCheck,
-                 window: int = WINDOW, job_key: str = "job", accelerated: bool = ACCELERATED) -> None:
+                 window: int = WINDOW, job_key: str = "job", accelerated: bool = ACCELERATED,
+                 clean: Callable[[str, int, int], None] | None = None) -> None:
         self._v, self._source, self._locate, self._emit = validator, source, locate, emit
+        self._clean = clean
+        self.clean_jobs = self.clean_polls = 0
         if accelerated and _speedups is None:
             raise RuntimeError("jobfsm._speedups is not built")
         self._c = accelerated
@@ -62,7 +70,7 @@ class LogStream:
         self._success, self._terminal, self._exact = validator.tables.success, validator.tables.terminal, exact
         self.open: dict[Any, _State] = {}
         self.ended: dict[Any, _State] = {}
-        self._held: dict[int, JobReport] = {}
+        self._held: dict[int, JobReport | None] = {}  # None: a clean report, counted
         self._next = self._seq = 0
         self.problems: list[InputProblem] = []
         self.keyed = False
@@ -182,11 +190,13 @@ class LogStream:
         """End of input: finish every job left and release every report."""
         if self._c:
             _speedups.close(self)
-            return
-        for table in (self.ended, self.open):
-            for s in table.values():
-                self._finish(s)
-            table.clear()
+        else:
+            for table in (self.ended, self.open):
+                for s in table.values():
+                    self._finish(s)
+                table.clear()
+        if self._clean is not None and self.clean_jobs:
+            self._clean(self._source, self.clean_jobs, self.clean_polls)
 
     @property
     def jobs(self) -> int:
@@ -250,15 +260,20 @@ class LogStream:
             self.unkeyed_polls += report.polls
         else:
             self.keyed = True
+        shown: JobReport | None = report
+        if self._clean is not None and not report.violations:
+            self.clean_jobs += 1
+            self.clean_polls += report.polls
+            shown = None
         seq = s[_SEQ]
         if seq != self._next:
-            self._held[seq] = report
+            self._held[seq] = shown
             return
-        self._emit(report)
+        if shown is not None:
+            self._emit(shown)
         self._next = seq + 1
-        while self._held:
-            nxt = self._held.pop(self._next, None)
-            if nxt is None:
-                break
-            self._emit(nxt)
+        while self._next in self._held:
+            nxt = self._held.pop(self._next)
+            if nxt is not None:
+                self._emit(nxt)
             self._next += 1

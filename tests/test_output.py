@@ -50,7 +50,8 @@ def streamed(paths, fmt, *, quiet=False):
     writer = Writer(out, fmt, "sampled", "error", quiet=quiet)
     validator = Validator()
     for path in paths:
-        _, problems = validate_path(path, validator, emit=writer.job)
+        _, problems = validate_path(path, validator, emit=writer.job,
+                                    clean=writer.clean if writer.counts_clean else None)  # as the command does
         writer.source_problems(problems)
     writer.close()
     return out.getvalue(), writer.tally

@@ -171,3 +171,19 @@ def test_memory_stays_flat_as_the_log_grows_tenfold(accelerated: bool, tmp_path:
     assert large.stat().st_size - small.stat().st_size > 23e6  # what holding the log would cost, at least
     env = {k: v for k, v in os.environ.items() if k != "JOBFSM_PURE"} | ({} if accelerated else {"JOBFSM_PURE": "1"})
     assert _peak_mb(large, env) - _peak_mb(small, env) < 5
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(typed_polls, max_size=40), st.integers(1, 3))
+def test_clean_reports_are_counted_not_emitted(log, window):
+    """With ``clean``, the reports without violations are only counted; the others leave as before, in order."""
+    everything = run(log, window=window)
+    shown: list[JobReport] = []
+    counts: list[tuple[str, int, int]] = []
+    stream = LogStream(Validator(), "log", lambda pos: f"log:{pos}", shown.append, window=window,
+                       clean=lambda source, jobs, polls: counts.append((source, jobs, polls)))
+    stream.polls(log, 1)
+    stream.close()
+    assert shown == [r for r in everything if r.violations]
+    clean = [r for r in everything if not r.violations]
+    assert counts == ([("log", len(clean), sum(r.polls for r in clean))] if clean else [])
