@@ -64,20 +64,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SystemExit as exc:  # --help, --version and usage errors: argparse has printed why
         return exc.code if isinstance(exc.code, int) else EXIT_INPUT
     if sys.stdout is None:
-        print("jobfsm: error: standard output is closed", file=sys.stderr)
+        _complain("jobfsm: error: standard output is closed")
         return EXIT_INPUT
     if hasattr(sys.stdout, "reconfigure"):
         sys.stdout.reconfigure(errors="backslashreplace")  # names in traces may not fit the terminal's encoding
     try:
         return int(args.run(args))
     except JobFSMError as exc:
-        print(f"jobfsm: error: {exc}", file=sys.stderr)
+        _complain(f"jobfsm: error: {exc}")
         return EXIT_INPUT
-    except BrokenPipeError:
-        _drop_stdout()
-        return EXIT_OK
-    except OSError as exc:
-        print(f"jobfsm: error: cannot write the output: {exc.strerror or exc}", file=sys.stderr)
+    except OSError as exc:  # standard output is written through _Out, which a reader that left cannot break
+        _complain(f"jobfsm: error: cannot write the output: {exc.strerror or exc}")
         _drop_stdout()
         return EXIT_INPUT
     except KeyboardInterrupt:
@@ -94,15 +91,64 @@ def _no_command(parser: argparse.ArgumentParser) -> int:
     return EXIT_INPUT
 
 
+class _Out:
+    """Standard output for every command: a reader that leaves (``| head``, ``| true``) silences the rest
+    of the output but not the run, whose exit code still gives the verdict."""
+
+    def __init__(self) -> None:
+        self.broken = False
+
+    def write(self, text: str) -> int:
+        if not self.broken:
+            try:
+                return sys.stdout.write(text)
+            except BrokenPipeError:
+                self._broke()
+        return len(text)
+
+    def write_bytes(self, data: bytes) -> None:
+        """Binary output (images), after any text already written."""
+        self.flush()
+        if not self.broken:
+            try:
+                sys.stdout.buffer.write(data)
+                sys.stdout.buffer.flush()
+            except BrokenPipeError:
+                self._broke()
+
+    def flush(self) -> None:
+        if not self.broken:
+            try:
+                sys.stdout.flush()
+            except BrokenPipeError:
+                self._broke()
+
+    def _broke(self) -> None:
+        self.broken = True
+        _drop_stdout()
+
+
 def _write(text: str) -> None:
-    sys.stdout.write(text + "\n")
-    sys.stdout.flush()
+    """One or more lines on standard output, through ``_Out``."""
+    out = _Out()
+    out.write(text + "\n")
+    out.flush()
+
+
+def _complain(text: str) -> None:
+    """One line on standard error; a standard error nobody reads any more is no reason to fail otherwise."""
+    with contextlib.suppress(OSError, ValueError):
+        print(text, file=sys.stderr, flush=True)
 
 
 def _drop_stdout() -> None:
     """Point standard output at /dev/null, so that the interpreter's final flush cannot fail again."""
     with contextlib.suppress(OSError, ValueError, AttributeError):
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        null = os.open(os.devnull, os.O_WRONLY)
+        try:
+            os.dup2(null, sys.stdout.fileno())
+        finally:
+            os.close(null)
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -289,33 +335,6 @@ def _validate_pool(paths: list[str], options: Options, spec: Spec, fmt: Format |
                 meter.file_done()
 
 
-class _Out:
-    """Standard output for a streamed report: a reader that leaves (``| head``) silences the rest of
-    the report but not the run, whose exit code still gives the verdict."""
-
-    def __init__(self) -> None:
-        self.broken = False
-
-    def write(self, text: str) -> int:
-        if not self.broken:
-            try:
-                return sys.stdout.write(text)
-            except BrokenPipeError:
-                self._broke()
-        return len(text)
-
-    def flush(self) -> None:
-        if not self.broken:
-            try:
-                sys.stdout.flush()
-            except BrokenPipeError:
-                self._broke()
-
-    def _broke(self) -> None:
-        self.broken = True
-        _drop_stdout()
-
-
 def _check(args: argparse.Namespace) -> int:
     from jobfsm.validation import Validator
 
@@ -391,7 +410,7 @@ def _spec_check(paths: list[str], fmt: str) -> int:
             results.append({"file": path, "ok": False, "readable": False, "problems": [
                 {"line": None, "entry": None, "message": str(exc)}]})
             if fmt == "text":
-                print(f"jobfsm: error: {exc}", file=sys.stderr)
+                _complain(f"jobfsm: error: {exc}")
             code = EXIT_INPUT
             continue
         if problems and code == EXIT_OK:
@@ -454,7 +473,7 @@ def _render(args: argparse.Namespace) -> int:
             except OSError as exc:
                 raise OptionsError(f"cannot write the diagrams to {folder}: {exc.strerror or exc}") from None
             for path in written:
-                print(f"wrote {path}", file=sys.stderr)
+                _complain(f"wrote {path}")
         elif not os.path.isdir(folder):
             raise OptionsError(f"--check {folder}: not a directory")
         drifted = check_diagrams(folder, spec)
@@ -480,9 +499,7 @@ def _render(args: argparse.Namespace) -> int:
     elif fmt in ("png", "pdf") and sys.stdout.isatty():
         raise OptionsError(f"{fmt} is binary: write it to a file with -o, or redirect standard output")
     else:
-        sys.stdout.flush()
-        sys.stdout.buffer.write(data)
-        sys.stdout.buffer.flush()
+        _Out().write_bytes(data)
     return EXIT_OK
 
 
