@@ -537,10 +537,16 @@ def _docs(args: argparse.Namespace) -> int:
 
     page = markdown(_lifecycle(args), svg=args.svg or None)
     if args.output and args.output != "-":
-        _save(args.output, page.encode())
+        _save_text(args.output, page)
     else:
         _write(page.rstrip("\n"))
     return EXIT_OK
+
+
+def _save_text(path: str, text: str) -> None:
+    """Write a text file in UTF-8, with the escapes standard output uses for what UTF-8 cannot hold (a file
+    name that is not UTF-8 shows as ``\\udcff``, as it does on the terminal)."""
+    _save(path, text.encode("utf-8", "backslashreplace"))
 
 
 def _save(path: str, data: bytes) -> None:
@@ -609,7 +615,7 @@ def _coverage(args: argparse.Namespace) -> int:
             text += (f"\n{verdict}: edge coverage {result.edge_percent:.1f}% "
                      f"{'is under' if below else 'reaches'} --fail-under {args.fail_under:g}%")
     if args.output and args.output != "-":
-        _save(args.output, (text + "\n").encode())
+        _save_text(args.output, text + "\n")
     else:
         _write(text)
     return EXIT_INPUT if result.input_errors else EXIT_VIOLATIONS if below else EXIT_OK
@@ -649,7 +655,7 @@ def _paths(args: argparse.Namespace) -> int:
         log = covering_traces(spec, cover=cover, repeat=args.repeat, job_key=check_job_key(args.job_key))
         text = "\n".join(json.dumps(body) for body in log) if args.format == "jsonl" else json.dumps(log, indent=1)
     if args.output and args.output != "-":
-        _save(args.output, (text + "\n").encode())
+        _save_text(args.output, text + "\n")
     else:
         _write(text)
     return EXIT_OK

@@ -349,3 +349,14 @@ def test_python_m_jobfsm_version():
     proc = subprocess.run([sys.executable, "-m", "jobfsm", "--version"], capture_output=True, text=True,
                           timeout=60, check=False)
     assert (proc.returncode, proc.stdout, proc.stderr) == (0, f"jobfsm {__version__}\n", "")
+
+
+@pytest.mark.parametrize(("fmt", "line"), [
+    ("text", "\\udcff.json: input error: cannot read: No such file or directory"),
+    ("junit", '      <error type="input-error" message="cannot read: No such file or directory">\\udcff.json: input '
+              'error: cannot read: No such file or directory</error>'),
+], ids=["text", "junit"])
+def test_output_file_escapes_names_as_standard_output_does(fmt, line, tmp_path):
+    """coverage -o writes a file name that is not UTF-8 with the escape standard output uses, not a traceback."""
+    assert main(["coverage", "--format", fmt, "-o", "out", "ok.txt", "\udcff.json"]) == 2
+    assert line in (tmp_path / "out").read_text(encoding="utf-8").splitlines()
