@@ -623,6 +623,10 @@ def _coverage(args: argparse.Namespace) -> int:
 
 # --- jobfsm paths: the fewest legal traces that cover the lifecycle ---
 
+PATHS_POLL_LIMIT = 100_000
+"""The most polls ``jobfsm paths`` writes (through ``--repeat``): the traces are built in memory."""
+
+
 def _paths_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     pth = sub.add_parser("paths", help="write the fewest legal traces that together cover every edge",
                          description="Write the fewest complete legal traces (notStarted to a terminal status) "
@@ -634,9 +638,10 @@ def _paths_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     pth.add_argument("-o", "--output", metavar="PATH", help="write here instead of standard output")
     pth.add_argument("--statuses", action="store_true",
                      help="cover every status instead of every edge: fewer traces (every edge covers every status)")
-    pth.add_argument("--repeat", type=int, default=1, metavar="N",
-                     help="polls per visit to a non-terminal status (default 1)")
-    pth.add_argument("--job-key", default="job", metavar="FIELD", help="field naming each trace (default: job)")
+    pth.add_argument("--repeat", type=int, metavar="N",
+                     help=f"with json or jsonl: polls per visit to a non-terminal status (default 1; at most what "
+                     f"keeps the traces to {PATHS_POLL_LIMIT} polls)")
+    pth.add_argument("--job-key", metavar="FIELD", help="with json or jsonl: field naming each trace (default: job)")
     _spec_option(pth)
     pth.set_defaults(run=_paths)
 
@@ -647,12 +652,23 @@ def _paths(args: argparse.Namespace) -> int:
 
     cover: Target = "statuses" if args.statuses else "edges"
     spec = _lifecycle(args)
+    walks = covering_walks(spec, cover=cover)
     if args.format == "text":
-        walks = covering_walks(spec, cover=cover)
+        if extra := [o for o, v in (("--repeat", args.repeat), ("--job-key", args.job_key)) if v is not None]:
+            verb = "shapes" if len(extra) == 1 else "shape"
+            raise OptionsError(f"{' and '.join(extra)} {verb} the bodies of --format json and jsonl; --format text "
+                               "prints statuses only: drop them")
         width = len(str(len(walks)))
         text = "\n".join(f"path-{n:0{width}d}: {' '.join(w)}" for n, w in enumerate(walks, 1))
     else:
-        log = covering_traces(spec, cover=cover, repeat=args.repeat, job_key=check_job_key(args.job_key))
+        repeat = 1 if args.repeat is None else args.repeat
+        visits = sum(1 for w in walks for status in w if not spec.is_terminal(status))
+        most = max(1, (PATHS_POLL_LIMIT - len(walks)) // max(visits, 1))
+        if not 1 <= repeat <= most:
+            raise OptionsError(f"--repeat {repeat}: expected a number of polls per visit from 1 to {most} (the "
+                               f"traces hold at most {PATHS_POLL_LIMIT} polls)")
+        job_key = check_job_key("job" if args.job_key is None else args.job_key)
+        log = covering_traces(spec, cover=cover, repeat=repeat, job_key=job_key)
         text = "\n".join(json.dumps(body) for body in log) if args.format == "jsonl" else json.dumps(log, indent=1)
     if args.output and args.output != "-":
         _save_text(args.output, text + "\n")

@@ -360,3 +360,29 @@ def test_output_file_escapes_names_as_standard_output_does(fmt, line, tmp_path):
     """coverage -o writes a file name that is not UTF-8 with the escape standard output uses, not a traceback."""
     assert main(["coverage", "--format", fmt, "-o", "out", "ok.txt", "\udcff.json"]) == 2
     assert line in (tmp_path / "out").read_text(encoding="utf-8").splitlines()
+
+
+@pytest.mark.parametrize(("argv", "message"), [
+    (["--repeat", "200000"], "--repeat 200000: expected a number of polls per visit from 1 to 4347 (the traces hold "
+                             "at most 100000 polls)"),
+    (["--repeat", "0"], "--repeat 0: expected a number of polls per visit from 1 to 4347 (the traces hold at most "
+                        "100000 polls)"),
+    (["--format", "text", "--repeat", "3"], "--repeat shapes the bodies of --format json and jsonl; --format text "
+                                            "prints statuses only: drop them"),
+    (["--format", "text", "--repeat", "1", "--job-key", "x"],
+     "--repeat and --job-key shape the bodies of --format json and jsonl; --format text prints statuses only: drop "
+     "them"),
+], ids=["repeat-too-many", "repeat-zero", "text-repeat", "text-repeat-and-job-key"])
+def test_paths_options_that_cannot_apply(argv, message, capsys):
+    """paths refuses a --repeat that would build more than its poll limit in memory, and options --format text
+    would ignore, in one line (exit 2)."""
+    assert main(["paths", *argv]) == 2
+    assert capsys.readouterr().err == f"jobfsm: error: {message}\n"
+
+
+def test_paths_largest_repeat_stays_within_the_poll_limit(tmp_path):
+    """The largest --repeat paths accepts writes no more polls than its limit."""
+    from jobfsm.cli import PATHS_POLL_LIMIT
+
+    assert main(["paths", "--format", "jsonl", "--repeat", "4347", "-o", "p.jsonl"]) == 0
+    assert PATHS_POLL_LIMIT - 100 < len((tmp_path / "p.jsonl").read_text().splitlines()) <= PATHS_POLL_LIMIT
