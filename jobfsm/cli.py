@@ -590,7 +590,7 @@ def _percent(text: str) -> float:
         raise argparse.ArgumentTypeError(f"expected a percentage from 0 to 100, found {text!r}") from None
     if not 0 <= value <= 100:
         raise argparse.ArgumentTypeError(f"expected a percentage from 0 to 100, found {text!r}")
-    return value
+    return value + 0.0  # -0 is 0: the verdict says 0%, never -0%
 
 
 def _coverage(args: argparse.Namespace) -> int:

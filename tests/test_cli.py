@@ -386,3 +386,9 @@ def test_paths_largest_repeat_stays_within_the_poll_limit(tmp_path):
 
     assert main(["paths", "--format", "jsonl", "--repeat", "4347", "-o", "p.jsonl"]) == 0
     assert PATHS_POLL_LIMIT - 100 < len((tmp_path / "p.jsonl").read_text().splitlines()) <= PATHS_POLL_LIMIT
+
+
+def test_fail_under_minus_zero_reads_zero(capsys):
+    """--fail-under -0 is 0%, and the verdict says so, not -0%."""
+    assert main(["coverage", "--fail-under", "-0", "ok.txt"]) == 0
+    assert capsys.readouterr().out.splitlines()[-1] == "ok: edge coverage 15.4% reaches --fail-under 0%"
