@@ -19,13 +19,13 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, NamedTuple
-from urllib.parse import urlsplit
+from urllib.parse import SplitResult, urlsplit
 
 from jobfsm.errors import JobFSMError, ObservationError, OptionsError, PollLimitError, ScenarioError
 from jobfsm.lifecycle import LIFECYCLE
 from jobfsm.paths import bodies, resource_id
 from jobfsm.recordings import Exchange, check_exchanges
-from jobfsm.report import JobReport
+from jobfsm.report import JobReport, shorten
 from jobfsm.spec import Spec
 from jobfsm.validation import Options, Validator
 
@@ -50,10 +50,13 @@ class Quirks:
     """Extra ``notStarted`` answers before the job starts."""
 
     def __post_init__(self) -> None:
-        if self.expire_after is not None and (not isinstance(self.expire_after, int) or self.expire_after < 1):
-            raise OptionsError(f"expire_after must be a positive integer or None, found {self.expire_after!r}")
-        if not isinstance(self.long_queue, int) or self.long_queue < 0:
-            raise OptionsError(f"long_queue must be an integer of at least 0, found {self.long_queue!r}")
+        for name in ("accepted_completed", "server_error", "auth_401"):
+            if not isinstance(getattr(self, name), bool):
+                raise OptionsError(f"{name} must be True or False, found {_found(getattr(self, name))}")
+        if self.expire_after is not None and (not _is_int(self.expire_after) or self.expire_after < 1):
+            raise OptionsError(f"expire_after must be a positive integer or None, found {_found(self.expire_after)}")
+        if not _is_int(self.long_queue) or self.long_queue < 0:
+            raise OptionsError(f"long_queue must be an integer of at least 0, found {_found(self.long_queue)}")
 
     @classmethod
     def all(cls, *, expire_after: int = 1, long_queue: int = 3) -> Quirks:
@@ -77,6 +80,7 @@ class Answer(NamedTuple):
 class _Planned:
     code: int
     body: dict[str, Any]
+    data: bytes  # the body as sent
 
 
 class FakeMonitor:
@@ -93,15 +97,28 @@ class FakeMonitor:
         if scenario is not None and seed is not None:
             raise OptionsError("give a scenario (a legal trace of statuses or bodies) or a seed for a random walk, "
                                "not both")
+        if quirks is not None and not isinstance(quirks, Quirks):
+            raise OptionsError(f"quirks must be a Quirks, such as Quirks(auth_401=True) or Quirks.all(), found "
+                               f"{_found(quirks)}")
+        if not isinstance(spec, Spec):
+            raise OptionsError(f"spec must be a Spec, such as jobfsm.specfile.read_spec('my-lifecycle.toml'), found "
+                               f"{_found(spec)}")
+        if not _is_int(poll_limit) or poll_limit < 1:
+            raise OptionsError(f"poll_limit must be an integer of at least 1, found {_found(poll_limit)}")
+        if seed is not None and not _is_int(seed):
+            raise OptionsError(f"seed must be an integer, found {_found(seed)}")
+        if not isinstance(check, bool):
+            raise OptionsError(f"check must be True or False, found {_found(check)}")
+        parts = _absolute_url(url)
         self.spec = spec
         self.quirks = quirks or Quirks()
         self.url = url
         self.poll_limit = poll_limit
-        parts = urlsplit(url)
         self.path = parts.path
         self.origin = f"{parts.scheme}://{parts.netloc}"
         self.start_path = f"{self.path}/start"
         self.scenario = _scenario(random_walk(seed, spec) if seed is not None else scenario, spec, url)
+        self._encoded = [_encode(i, body) for i, body in enumerate(self.scenario)]
         if check:
             _check_scenario(self.scenario, spec)
         self.item_path = f"/drive/items/{self._resource()}"
@@ -143,13 +160,13 @@ class FakeMonitor:
         q = self.quirks
         plan: list[_Planned] = []
         errored = accepted = False
-        for i, body in enumerate(self.scenario):
+        for i, (body, data) in enumerate(zip(self.scenario, self._encoded, strict=True)):
             status = str(body.get("status"))
             kind = self.spec.status(status).kind if status in self.spec.names else "active"
             code = 202
             if kind == "terminal" and self.spec.outcome(status) == "success":
                 if q.accepted_completed and not accepted:
-                    plan.append(_Planned(202, body))
+                    plan.append(_Planned(202, body, data))
                     accepted = True
                 code = 303
             elif kind == "terminal":
@@ -157,12 +174,19 @@ class FakeMonitor:
             elif q.server_error and not errored and kind == "active" and status != self.spec.initial:
                 code, errored = 500, True
             queued = q.long_queue if i == 0 and status == self.spec.initial else 0
-            plan += [_Planned(code, body)] * (1 + queued)
+            plan += [_Planned(code, body, data)] * (1 + queued)
         return plan
 
     def __call__(self, method: str, url: str, headers: Mapping[str, str] | None = None) -> Answer:
         """Answer one request; raises ``PollLimitError`` past ``poll_limit`` polls (the server answers 503)."""
         __tracebackhide__ = True  # pytest: a failing test shows the client's code, not the fake's
+        if not isinstance(method, str) or not isinstance(url, str):
+            raise OptionsError(f"a request is a method and a URL, both strings; found {_found(method)} and "
+                               f"{_found(url)}")
+        if headers is not None and (not isinstance(headers, Mapping) or not all(
+                isinstance(k, str) and isinstance(v, str) for k, v in headers.items())):
+            raise OptionsError(f"headers must be a mapping of header names to values, all strings; found "
+                               f"{_found(headers)}")
         sent = {k.lower(): v for k, v in (headers or {}).items()}
         with self._lock:
             answer = self._answer(method.upper(), urlsplit(url).path, sent)
@@ -203,7 +227,7 @@ class FakeMonitor:
         out = dict(_JSON)
         if step.code == 303:
             out["Location"] = self.item_url
-        return Answer(step.code, out, json.dumps(step.body).encode())
+        return Answer(step.code, out, step.data)
 
     def _resource(self) -> str:
         ids = [b.get("resourceId") for b in self.scenario if isinstance(b.get("resourceId"), str)]
@@ -307,6 +331,15 @@ def _scenario(scenario: Any, spec: Spec, url: str) -> list[dict[str, Any]]:
     return [dict(s) for s in scenario]
 
 
+def _encode(index: int, body: dict[str, Any]) -> bytes:
+    """A scenario body as the monitor sends it: JSON, or a ``ScenarioError`` at once instead of at poll time."""
+    try:
+        return json.dumps(body, allow_nan=False).encode()
+    except (TypeError, ValueError, RecursionError) as exc:
+        raise ScenarioError(f"body {index} of the scenario cannot be sent as JSON: {' '.join(str(exc).split())}") \
+            from None
+
+
 def _check_scenario(scenario: list[dict[str, Any]], spec: Spec) -> None:
     if any(not isinstance(b.get("status"), str) for b in scenario):
         raise ScenarioError("every body of a scenario needs a 'status' string")
@@ -316,6 +349,29 @@ def _check_scenario(scenario: list[dict[str, Any]], spec: Spec) -> None:
         raise ScenarioError(f"the scenario is not a legal trace: {errors[0].line()}"
                             f"{f' (and {len(errors) - 1} more)' if len(errors) > 1 else ''}", errors,
                             "pass check=False to play it anyway")
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _found(value: Any) -> str:
+    """An argument as a message shows it: a scalar by its repr, anything else by its type."""
+    if value is None or isinstance(value, bool):
+        return repr(value)
+    return shorten(value) if isinstance(value, str | int | float) else type(value).__name__
+
+
+def _absolute_url(url: Any) -> SplitResult:
+    """The parts of a monitor URL, which must be absolute (a scheme and a host)."""
+    try:
+        parts = urlsplit(url) if isinstance(url, str) else None
+    except ValueError:
+        parts = None
+    if parts is None or not parts.scheme or not parts.netloc:
+        raise OptionsError(f"url must be an absolute URL such as https://monitor.fake.invalid/monitor/1, found "
+                           f"{_found(url)}")
+    return parts
 
 
 def _collapse(validator: Validator, raw: Iterable[Any]) -> list[str]:

@@ -146,6 +146,71 @@ def test_bad_scenarios(kwargs: dict[str, Any], error: type[Exception], message: 
     assert str(exc.value) == message
 
 
+@pytest.mark.parametrize(("kwargs", "error", "message"), [
+    ({"poll_limit": "3"}, OptionsError, "poll_limit must be an integer of at least 1, found '3'"),
+    ({"poll_limit": 0}, OptionsError, "poll_limit must be an integer of at least 1, found 0"),
+    ({"poll_limit": True}, OptionsError, "poll_limit must be an integer of at least 1, found True"),
+    ({"quirks": "all"}, OptionsError,
+     "quirks must be a Quirks, such as Quirks(auth_401=True) or Quirks.all(), found 'all'"),
+    ({"quirks": {"auth_401": True}}, OptionsError,
+     "quirks must be a Quirks, such as Quirks(auth_401=True) or Quirks.all(), found dict"),
+    ({"spec": "x"}, OptionsError,
+     "spec must be a Spec, such as jobfsm.specfile.read_spec('my-lifecycle.toml'), found 'x'"),
+    ({"url": 5}, OptionsError, "url must be an absolute URL such as https://monitor.fake.invalid/monitor/1, found 5"),
+    ({"url": "/monitor/1"}, OptionsError,
+     "url must be an absolute URL such as https://monitor.fake.invalid/monitor/1, found '/monitor/1'"),
+    ({"url": "http://[/monitor"}, OptionsError,
+     "url must be an absolute URL such as https://monitor.fake.invalid/monitor/1, found 'http://[/monitor'"),
+    ({"seed": "7", "scenario": None}, OptionsError, "seed must be an integer, found '7'"),
+    ({"check": "no"}, OptionsError, "check must be True or False, found 'no'"),
+    ({"scenario": [{"status": "notStarted", "at": object()}]}, ScenarioError,
+     "body 0 of the scenario cannot be sent as JSON: Object of type object is not JSON serializable"),
+    ({"scenario": [{"status": "notStarted"}, {"status": "failed", "percentageComplete": float("nan")}],
+      "check": False}, ScenarioError,
+     "body 1 of the scenario cannot be sent as JSON: Out of range float values are not JSON compliant"),
+], ids=["poll-limit-str", "poll-limit-zero", "poll-limit-bool", "quirks-str", "quirks-dict", "spec-str", "url-int",
+        "url-relative", "url-unparsable", "seed-str", "check-str", "body-not-json", "body-nan-unchecked"])
+def test_bad_arguments_are_refused_at_construction(kwargs: dict[str, Any], error: type[Exception],
+                                                   message: str) -> None:
+    """Arguments of the wrong type or out of range are refused when the monitor is made, in one line, not
+    at the first poll (or in the server's thread)."""
+    kwargs = {"scenario": HAPPY, **kwargs}
+    with pytest.raises(error) as exc:
+        FakeMonitor(kwargs.pop("scenario"), **kwargs)
+    assert str(exc.value) == message
+
+
+@pytest.mark.parametrize(("kwargs", "message"), [
+    ({"long_queue": True}, "long_queue must be an integer of at least 0, found True"),
+    ({"long_queue": -1}, "long_queue must be an integer of at least 0, found -1"),
+    ({"expire_after": True}, "expire_after must be a positive integer or None, found True"),
+    ({"expire_after": 0}, "expire_after must be a positive integer or None, found 0"),
+    ({"auth_401": "yes"}, "auth_401 must be True or False, found 'yes'"),
+], ids=["long-queue-bool", "long-queue-negative", "expire-after-bool", "expire-after-zero", "flag-str"])
+def test_bad_quirks(kwargs: dict[str, Any], message: str) -> None:
+    """Quirks refuses values that are not what each quirk counts (True is not a number of answers)."""
+    with pytest.raises(OptionsError) as exc:
+        Quirks(**kwargs)
+    assert str(exc.value) == message
+
+
+@pytest.mark.parametrize(("request_", "message"), [
+    (("GET", FakeMonitor(HAPPY).url, [("Authorization", "x")]),
+     "headers must be a mapping of header names to values, all strings; found list"),
+    (("GET", FakeMonitor(HAPPY).url, {"X-Count": 1}),
+     "headers must be a mapping of header names to values, all strings; found dict"),
+    ((None, FakeMonitor(HAPPY).url, {}), "a request is a method and a URL, both strings; found None and "
+                                         "'https://monitor.fake.invalid/monitor/1'"),
+], ids=["headers-list", "header-value-int", "method-none"])
+def test_bad_requests_in_process(request_: tuple[Any, Any, Any], message: str) -> None:
+    """A request the in-process monitor cannot read is an OptionsError naming what was wrong, and is not
+    recorded."""
+    monitor = FakeMonitor(HAPPY)
+    with pytest.raises(OptionsError) as exc:
+        monitor(*request_)
+    assert (str(exc.value), monitor.exchanges) == (message, [])
+
+
 def test_an_illegal_scenario_plays_with_check_off() -> None:
     """check=False plays any trace; the validator then reports what it breaks."""
     monitor = FakeMonitor(["completed", "inProgress"], check=False)
