@@ -21,7 +21,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, NamedTuple
 from urllib.parse import SplitResult, urlsplit
 
-from jobfsm.errors import JobFSMError, ObservationError, OptionsError, PollLimitError, ScenarioError
+from jobfsm.errors import InputError, JobFSMError, ObservationError, OptionsError, PollLimitError, ScenarioError
 from jobfsm.lifecycle import LIFECYCLE
 from jobfsm.paths import bodies, resource_id
 from jobfsm.recordings import Exchange, check_exchanges
@@ -247,6 +247,11 @@ class FakeMonitor:
         __tracebackhide__ = True
         from jobfsm.testing import failure_message
 
+        if isinstance(observed, str | bytes | Mapping) or not isinstance(observed, Iterable):
+            found = (f"a single {_json_kind(observed)}; wrap one poll in a list"
+                     if isinstance(observed, str | bytes | Mapping) else type(observed).__name__)
+            raise InputError("observed", f"expected a sequence of the polls the client saw (statuses or bodies), "
+                                         f"found {found}")
         polls = list(observed)
         validator = Validator(options, self.spec)
         check = validator.job(f"client of {self.url}")
@@ -349,6 +354,11 @@ def _check_scenario(scenario: list[dict[str, Any]], spec: Spec) -> None:
         raise ScenarioError(f"the scenario is not a legal trace: {errors[0].line()}"
                             f"{f' (and {len(errors) - 1} more)' if len(errors) > 1 else ''}", errors,
                             "pass check=False to play it anyway")
+
+
+def _json_kind(value: str | bytes | Mapping[Any, Any]) -> str:
+    """A single poll, as the validator's messages name it."""
+    return "string" if isinstance(value, str) else "bytes" if isinstance(value, bytes) else "object"
 
 
 def _is_int(value: Any) -> bool:

@@ -17,7 +17,7 @@ import pytest
 
 from jobfsm.cli import main
 from jobfsm.coverage import CoverageCollector
-from jobfsm.errors import ObservationError, OptionsError, TraceViolationError
+from jobfsm.errors import InputError, ObservationError, OptionsError, TraceViolationError
 from jobfsm.fake import FakeMonitor, FakeServer, PollLimitError, Quirks, ScenarioError, random_walk
 from jobfsm.lifecycle import LIFECYCLE
 from jobfsm.paths import covering_walks
@@ -260,6 +260,22 @@ def test_check_observed() -> None:
     assert str(exc.value) == (
         f"{monitor.url}: the monitor ended at failed, but the client reports no known status; served: "
         f"notStarted -> inProgress -> waiting -> inProgress -> failed; observed: nothing")
+
+
+@pytest.mark.parametrize(("observed", "found"), [
+    ("completed", "a single string; wrap one poll in a list"),
+    ({"status": "completed"}, "a single object; wrap one poll in a list"),
+    (5, "int"),
+], ids=["string", "dict", "not-iterable"])
+def test_check_observed_refuses_what_is_not_a_trace(observed: Any, found: str) -> None:
+    """check_observed takes a sequence of polls: a single status or body, or no sequence at all, is refused in
+    one line, as Validator.validate does, instead of being read character by character or raising TypeError."""
+    monitor = FakeMonitor(HAPPY)
+    codes(monitor, 3)
+    with pytest.raises(InputError) as exc:
+        monitor.check_observed(observed)
+    assert str(exc.value) == ("observed: expected a sequence of the polls the client saw (statuses or bodies), "
+                              f"found {found}")
 
 
 def test_covering_walks_played_by_fakes_cover_every_edge() -> None:
