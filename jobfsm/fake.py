@@ -81,6 +81,7 @@ class _Planned:
     code: int
     body: dict[str, Any]
     data: bytes  # the body as sent
+    terminal: bool  # its status is terminal (as the validator reads it: aliases and casing resolved)
 
 
 class FakeMonitor:
@@ -161,20 +162,20 @@ class FakeMonitor:
         plan: list[_Planned] = []
         errored = accepted = False
         for i, (body, data) in enumerate(zip(self.scenario, self._encoded, strict=True)):
-            status = str(body.get("status"))
-            kind = self.spec.status(status).kind if status in self.spec.names else "active"
+            status = _canonical(self.spec, body.get("status"))  # aliases and casing as the validator reads them
+            terminal = status is not None and self.spec.is_terminal(status)
             code = 202
-            if kind == "terminal" and self.spec.outcome(status) == "success":
+            if terminal and self.spec.outcome(str(status)) == "success":
                 if q.accepted_completed and not accepted:
-                    plan.append(_Planned(202, body, data))
+                    plan.append(_Planned(202, body, data, True))
                     accepted = True
                 code = 303
-            elif kind == "terminal":
+            elif terminal:
                 code = 200
-            elif q.server_error and not errored and kind == "active" and status != self.spec.initial:
+            elif q.server_error and not errored and status is not None and status != self.spec.initial:
                 code, errored = 500, True
             queued = q.long_queue if i == 0 and status == self.spec.initial else 0
-            plan += [_Planned(code, body, data)] * (1 + queued)
+            plan += [_Planned(code, body, data, terminal)] * (1 + queued)
         return plan
 
     def __call__(self, method: str, url: str, headers: Mapping[str, str] | None = None) -> Answer:
@@ -222,7 +223,7 @@ class FakeMonitor:
             return _error(404, "itemNotFound", "the monitor has expired")
         step = self.plan[min(self._next, len(self.plan) - 1)]
         self._next += 1
-        if self._next >= len(self.plan) and step.body.get("status") in self.spec.terminals:
+        if self._next >= len(self.plan) and step.terminal:
             self._terminal_answers += 1
         out = dict(_JSON)
         if step.code == 303:
@@ -330,10 +331,29 @@ def _scenario(scenario: Any, spec: Spec, url: str) -> list[dict[str, Any]]:
     if not scenario:
         raise ScenarioError("a scenario needs at least one poll")
     if all(isinstance(s, str) for s in scenario):
-        return bodies(list(scenario), spec, job=url)
+        return _status_bodies(list(scenario), spec, url)
     if not all(isinstance(s, Mapping) for s in scenario):
         raise ScenarioError("a scenario is all statuses or all asyncJobStatus bodies; found a mix or something else")
     return [dict(s) for s in scenario]
+
+
+def _canonical(spec: Spec, status: Any) -> str | None:
+    """The spec's status a body's status stands for (an alias's target, a miscased name); None when unknown."""
+    return spec.resolve(status).status if isinstance(status, str) else None
+
+
+def _status_bodies(statuses: list[str], spec: Spec, url: str) -> list[dict[str, Any]]:
+    """Realistic bodies for statuses, each carrying its status as written: an alias (``running``), a miscased
+    name (``Completed``), or with check off an unknown one, which does not move the job (its body is the one of
+    the status before it)."""
+    walk: list[str] = []
+    for raw in statuses:
+        status = _canonical(spec, raw)
+        walk.append(status if status is not None else walk[-1] if walk else spec.initial)
+    out = bodies(walk, spec, job=url)
+    for body, raw in zip(out, statuses, strict=True):
+        body["status"] = raw
+    return out
 
 
 def _encode(index: int, body: dict[str, Any]) -> bytes:

@@ -211,6 +211,24 @@ def test_bad_requests_in_process(request_: tuple[Any, Any, Any], message: str) -
     assert (str(exc.value), monitor.exchanges) == (message, [])
 
 
+@pytest.mark.parametrize(("scenario", "check", "expected", "found"), [
+    (["notStarted", "running", "completed"], True, [(202, "notStarted"), (202, "running"), (303, "completed")],
+     ["status-alias"]),
+    (["notStarted", "updating", "deleteFailed"], True, [(202, "notStarted"), (202, "updating"), (200, "deleteFailed")],
+     ["status-alias", "status-alias"]),
+    (["notStarted", "Completed"], False, [(202, "notStarted"), (303, "Completed")], ["status-case"]),
+    (["notStarted", "bogus", "failed"], False, [(202, "notStarted"), (202, "bogus"), (200, "failed")],
+     ["unknown-status"]),
+], ids=["alias-running", "old-vocabulary", "miscased-unchecked", "unknown-unchecked"])
+def test_statuses_are_served_as_written(scenario: list[str], check: bool, expected: list[tuple[int, str]],
+                                        found: list[str]) -> None:
+    """An alias, a miscased status or (check off) an unknown one is served as written, with the code of the
+    status the validator reads it as; the verdict notes it as `jobfsm validate` does."""
+    monitor = FakeMonitor(scenario, check=check)
+    assert codes(monitor, len(expected)) == expected
+    assert [v.rule for v in monitor.report().violations if v.rule != "skipped-states"] == found
+
+
 def test_an_illegal_scenario_plays_with_check_off() -> None:
     """check=False plays any trace; the validator then reports what it breaks."""
     monitor = FakeMonitor(["completed", "inProgress"], check=False)

@@ -3,6 +3,7 @@ clients that misbehave on the wire."""
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -21,6 +22,31 @@ def get(url: str) -> int:
     except urllib.error.HTTPError as exc:
         with exc:
             return exc.code
+
+
+def serve(*argv: str) -> tuple[subprocess.Popen[str], str]:
+    """Start `jobfsm serve` in a process; the process and the monitor URL it printed first (the rest of its
+    banner read too)."""
+    proc = subprocess.Popen([*RUN, *argv], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    assert proc.stdout is not None
+    url = proc.stdout.readline().split()[1]
+    for _ in range(2):
+        proc.stdout.readline()
+    return proc, url
+
+
+def poll(url: str) -> tuple[int, object]:
+    """One GET that does not follow redirects: its code and the body's status."""
+    class Stay(urllib.request.HTTPRedirectHandler):
+        def redirect_request(self, *args: object, **kwargs: object) -> None:
+            return None
+
+    try:
+        with urllib.request.build_opener(Stay).open(url, timeout=10) as answer:
+            return int(answer.status), json.loads(answer.read()).get("status")
+    except urllib.error.HTTPError as exc:
+        with exc:
+            return exc.code, (json.loads(exc.read() or b"{}") or {}).get("status")
 
 
 def stop(proc: subprocess.Popen[str]) -> tuple[str, str]:
@@ -44,3 +70,17 @@ def test_a_reader_that_leaves_keeps_the_verdict() -> None:
     finally:
         _, err = stop(proc)
     assert (proc.returncode, err) == (1, "")
+
+
+def test_aliases_are_served_as_written() -> None:
+    """`jobfsm serve notStarted running completed` plays Graph's alias as written (it validates, so it is served)."""
+    proc, url = serve("notStarted", "running", "completed")
+    try:
+        assert [poll(url) for _ in range(3)] == [(202, "notStarted"), (202, "running"), (303, "completed")]
+    finally:
+        out, err = stop(proc)
+    assert (proc.returncode, err) == (0, "")
+    assert out.splitlines() == [
+        f"fake monitor job {url}: ok (final completed, 3 requests, 3 polls)",
+        "  fake monitor:exchange 1: poll 1: info: status-alias: status 'running' is from another vocabulary (Graph "
+        "longRunningOperationStatus vocabulary): mapped to inProgress"]
