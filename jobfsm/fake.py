@@ -41,7 +41,8 @@ class Quirks:
     accepted_completed: bool = False
     """The first ``completed`` answer comes as 202 Accepted (the body wins), the 303 only on the next poll."""
     server_error: bool = False
-    """The first poll in a working status (``inProgress``) is answered 500 with the real status body."""
+    """The first poll in a working status (``inProgress``: active, with an edge into success) is answered 500
+    with the real status body; a scenario without one gets no 500."""
     auth_401: bool = False
     """Any poll sending an ``Authorization`` header gets 401, and the job does not move for it."""
     expire_after: int | None = None
@@ -161,6 +162,7 @@ class FakeMonitor:
         q = self.quirks
         plan: list[_Planned] = []
         errored = accepted = False
+        working = _working(self.spec)
         for i, (body, data) in enumerate(zip(self.scenario, self._encoded, strict=True)):
             status = _canonical(self.spec, body.get("status"))  # aliases and casing as the validator reads them
             terminal = status is not None and self.spec.is_terminal(status)
@@ -172,7 +174,7 @@ class FakeMonitor:
                 code = 303
             elif terminal:
                 code = 200
-            elif q.server_error and not errored and status is not None and status != self.spec.initial:
+            elif q.server_error and not errored and status in working:
                 code, errored = 500, True
             queued = q.long_queue if i == 0 and status == self.spec.initial else 0
             plan += [_Planned(code, body, data, terminal)] * (1 + queued)
@@ -335,6 +337,13 @@ def _scenario(scenario: Any, spec: Spec, url: str) -> list[dict[str, Any]]:
     if not all(isinstance(s, Mapping) for s in scenario):
         raise ScenarioError("a scenario is all statuses or all asyncJobStatus bodies; found a mix or something else")
     return [dict(s) for s in scenario]
+
+
+def _working(spec: Spec) -> set[str]:
+    """The statuses work happens in, which ``server_error`` fails: active ones with an edge into success
+    (``inProgress``); in a spec without one, every active status."""
+    active = {s.name for s in spec.statuses if s.kind == "active"}
+    return {e.source for e in spec.edges if e.source in active and spec.outcome(e.dest) == "success"} or active
 
 
 def _canonical(spec: Spec, status: Any) -> str | None:

@@ -21,9 +21,12 @@ from jobfsm.errors import InputError, ObservationError, OptionsError, TraceViola
 from jobfsm.fake import FakeMonitor, FakeServer, PollLimitError, Quirks, ScenarioError, random_walk
 from jobfsm.lifecycle import LIFECYCLE
 from jobfsm.paths import covering_walks
+from jobfsm.spec import Spec
+from jobfsm.specfile import read_spec
 from jobfsm.validation import Options, validate
 
 HAPPY = ["notStarted", "inProgress", "completed"]
+LRO = Path(__file__).parent.parent / "examples" / "specs" / "long-running-operation.toml"
 
 
 def codes(monitor: FakeMonitor, polls: int, headers: dict[str, str] | None = None) -> list[tuple[int, Any]]:
@@ -82,6 +85,18 @@ def test_quirks(quirks: Quirks, expected: list[tuple[int, str]], found: list[str
     assert codes(monitor, len(expected)) == expected
     assert rules(monitor) == found
     assert monitor.report().ok
+
+
+@pytest.mark.parametrize(("scenario", "spec", "expected"), [
+    (["notStarted", "waiting", "inProgress", "completed"], LIFECYCLE, [202, 202, 500, 303]),
+    (["notStarted", "cancelPending", "cancelled"], LIFECYCLE, [202, 202, 200]),
+    (["notStarted", "running", "succeeded"], read_spec(str(LRO)), [202, 500, 303]),
+], ids=["waiting-first", "no-inProgress", "own-spec"])
+def test_server_error_hits_the_first_inprogress(scenario: list[str], spec: Spec, expected: list[int]) -> None:
+    """server_error answers 500 to the first inProgress poll, as documented, not to an earlier waiting or
+    cancelPending; a scenario without inProgress gets none; a spec of one's own fails its working status."""
+    monitor = FakeMonitor(scenario, spec=spec, quirks=Quirks(server_error=True))
+    assert [code for code, _ in codes(monitor, len(expected))] == expected
 
 
 def test_401_whenever_an_authorization_header_is_sent() -> None:
