@@ -124,9 +124,9 @@ class FakeMonitor:
         if check:
             _check_scenario(self.scenario, spec)
         self.item_path = f"/drive/items/{self._resource()}"
-        self.plan = self._plan()
+        self._runs = self._plan()
         self.exchanges: list[Exchange] = []
-        self._next = 0
+        self._at = self._used = 0  # the run of the plan being answered, and how many of its answers were given
         self._terminal_answers = 0
         self._polls = 0
         self.overrun = False
@@ -157,10 +157,11 @@ class FakeMonitor:
         """True once a terminal status has been served."""
         return self._terminal_answers > 0
 
-    def _plan(self) -> list[_Planned]:
-        """The answers in order; the last one is repeated once the plan runs out."""
+    def _plan(self) -> list[tuple[_Planned, int]]:
+        """The answers in order, as runs of one answer given so many times (a long queue is one run, never a
+        list as long as itself); the last answer is repeated once the plan runs out."""
         q = self.quirks
-        plan: list[_Planned] = []
+        plan: list[tuple[_Planned, int]] = []
         errored = accepted = False
         working = _working(self.spec)
         for i, (body, data) in enumerate(zip(self.scenario, self._encoded, strict=True)):
@@ -169,7 +170,7 @@ class FakeMonitor:
             code = 202
             if terminal and self.spec.outcome(str(status)) == "success":
                 if q.accepted_completed and not accepted:
-                    plan.append(_Planned(202, body, data, True))
+                    plan.append((_Planned(202, body, data, True), 1))
                     accepted = True
                 code = 303
             elif terminal:
@@ -177,7 +178,7 @@ class FakeMonitor:
             elif q.server_error and not errored and status in working:
                 code, errored = 500, True
             queued = q.long_queue if i == 0 and status == self.spec.initial else 0
-            plan += [_Planned(code, body, data, terminal)] * (1 + queued)
+            plan.append((_Planned(code, body, data, terminal), 1 + queued))
         return plan
 
     def __call__(self, method: str, url: str, headers: Mapping[str, str] | None = None) -> Answer:
@@ -223,9 +224,12 @@ class FakeMonitor:
         expire = self.quirks.expire_after
         if expire is not None and self._terminal_answers >= expire:
             return _error(404, "itemNotFound", "the monitor has expired")
-        step = self.plan[min(self._next, len(self.plan) - 1)]
-        self._next += 1
-        if self._next >= len(self.plan) and step.terminal:
+        step, count = self._runs[self._at]
+        self._used += 1
+        last = self._at == len(self._runs) - 1
+        if self._used >= count and not last:
+            self._at, self._used = self._at + 1, 0
+        if last and self._used >= count and step.terminal:
             self._terminal_answers += 1
         out = dict(_JSON)
         if step.code == 303:

@@ -99,6 +99,19 @@ def test_server_error_hits_the_first_inprogress(scenario: list[str], spec: Spec,
     assert [code for code, _ in codes(monitor, len(expected))] == expected
 
 
+def test_a_long_queue_costs_no_memory() -> None:
+    """long_queue is a count, not a list of answers: a billion queued answers take no more memory than three."""
+    import tracemalloc
+
+    tracemalloc.start()
+    try:
+        monitor = FakeMonitor(HAPPY, quirks=Quirks(long_queue=10**9))
+        assert tracemalloc.get_traced_memory()[1] < 1 << 20
+    finally:
+        tracemalloc.stop()
+    assert codes(monitor, 3) == [(202, "notStarted")] * 3
+
+
 def test_401_whenever_an_authorization_header_is_sent() -> None:
     """With auth_401, a poll with Authorization gets 401 and the job does not move; without, it goes on."""
     monitor = FakeMonitor(HAPPY, quirks=Quirks(auth_401=True))

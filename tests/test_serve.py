@@ -84,3 +84,13 @@ def test_aliases_are_served_as_written() -> None:
         f"fake monitor job {url}: ok (final completed, 3 requests, 3 polls)",
         "  fake monitor:exchange 1: poll 1: info: status-alias: status 'running' is from another vocabulary (Graph "
         "longRunningOperationStatus vocabulary): mapped to inProgress"]
+
+
+def test_a_long_queue_of_a_billion_serves_at_once() -> None:
+    """`--long-queue 1000000000` is served lazily: the monitor answers at once, notStarted, without a MemoryError."""
+    proc, url = serve("--long-queue", "1000000000", "notStarted", "completed")
+    try:
+        assert [poll(url) for _ in range(2)] == [(202, "notStarted")] * 2
+    finally:
+        _, err = stop(proc)
+    assert (proc.returncode, err) == (0, "")
