@@ -48,7 +48,8 @@ class Quirks:
     expire_after: int | None = None
     """After the terminal answer was given this many times the monitor is gone: 404."""
     long_queue: int = 0
-    """Extra ``notStarted`` answers before the job starts."""
+    """Extra ``notStarted`` answers before the job starts: more of the scenario's first answer when it is
+    ``notStarted``, else that many ``notStarted`` answers before it."""
 
     def __post_init__(self) -> None:
         for name in ("accepted_completed", "server_error", "auth_401"):
@@ -164,6 +165,15 @@ class FakeMonitor:
         plan: list[tuple[_Planned, int]] = []
         errored = accepted = False
         working = _working(self.spec)
+        first = self.scenario[0]
+        if q.long_queue and _canonical(self.spec, first.get("status")) != self.spec.initial:
+            # the queue comes first even when the scenario starts later on: answers of the initial status,
+            # with the operation of the scenario's own first body
+            waiting: dict[str, Any] = {k: first[k] for k in ("operation",) if k in first}
+            if "percentageComplete" in first:
+                waiting["percentageComplete"] = 0.0
+            waiting["status"] = self.spec.initial
+            plan.append((_Planned(202, waiting, _encode(0, waiting), False), q.long_queue))
         for i, (body, data) in enumerate(zip(self.scenario, self._encoded, strict=True)):
             status = _canonical(self.spec, body.get("status"))  # aliases and casing as the validator reads them
             terminal = status is not None and self.spec.is_terminal(status)

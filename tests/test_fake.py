@@ -99,6 +99,25 @@ def test_server_error_hits_the_first_inprogress(scenario: list[str], spec: Spec,
     assert [code for code, _ in codes(monitor, len(expected))] == expected
 
 
+@pytest.mark.parametrize(("scenario", "expected"), [
+    (["inProgress", "completed"], [(202, "notStarted")] * 2 + [(202, "inProgress"), (303, "completed")]),
+    ([{"operation": "DownloadUrl", "percentageComplete": 40.0, "status": "inProgress"}, {"status": "failed"}],
+     [(202, {"operation": "DownloadUrl", "percentageComplete": 0.0, "status": "notStarted"})] * 2
+     + [(202, {"operation": "DownloadUrl", "percentageComplete": 40.0, "status": "inProgress"}),
+        (200, {"status": "failed"})]),
+], ids=["statuses", "bodies"])
+def test_a_long_queue_before_a_scenario_that_starts_later(scenario: list[Any], expected: list[Any]) -> None:
+    """long_queue gives its notStarted answers even when the scenario starts past notStarted: they come
+    first, with the operation of the scenario's first body, and the recording still validates."""
+    monitor = FakeMonitor(scenario, quirks=Quirks(long_queue=2))
+    answers = [monitor("GET", monitor.url) for _ in expected]
+    if isinstance(scenario[0], str):
+        assert [(a.code, a.json()["status"]) for a in answers] == expected
+    else:
+        assert [(a.code, a.json()) for a in answers] == expected
+    assert rules(monitor) == []
+
+
 def test_a_long_queue_costs_no_memory() -> None:
     """long_queue is a count, not a list of answers: a billion queued answers take no more memory than three."""
     import tracemalloc
