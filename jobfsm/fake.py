@@ -218,6 +218,8 @@ class FakeMonitor:
                 return _error(405, "methodNotAllowed", f"{method} {path}: POST here to start the job", Allow="POST")
             return Answer(202, {"Location": self.url}, b"")
         if path == self.item_path:
+            if method != "GET":
+                return _error(405, "methodNotAllowed", f"the result item answers GET only, not {method}", Allow="GET")
             item = {"id": self._resource(), "name": "copy-of-item", "file": {}}
             return Answer(200, dict(_JSON), json.dumps(item).encode())
         if path != self.path:

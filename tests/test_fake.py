@@ -161,6 +161,18 @@ def test_start_url_and_other_requests() -> None:
     assert monitor.report().ok
 
 
+@pytest.mark.parametrize(("method", "where", "allow"), [
+    ("POST", "item_url", "GET"), ("DELETE", "item_url", "GET"), ("PUT", "url", "GET"), ("HEAD", "url", "GET"),
+    ("GET", "start_url", "POST"),
+], ids=["post-item", "delete-item", "put-monitor", "head-monitor", "get-start"])
+def test_other_methods_get_405(method: str, where: str, allow: str) -> None:
+    """Each URL answers its one method; any other gets 405 with Allow naming it (the result item too, which
+    used to answer 200 with the item to a POST or a DELETE)."""
+    monitor = FakeMonitor(HAPPY)
+    answer = monitor(method, getattr(monitor, where))
+    assert (answer.code, answer.headers["Allow"], answer.json()["error"]["code"]) == (405, allow, "methodNotAllowed")
+
+
 def test_seeded_random_walks_are_legal_complete_and_repeatable() -> None:
     """A seed gives the same complete legal walk every time; different seeds give different walks."""
     walks = [random_walk(seed) for seed in range(20)]
