@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import random
+import sys
 import threading
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -202,8 +203,12 @@ class FakeMonitor:
             raise OptionsError(f"headers must be a mapping of header names to values, all strings; found "
                                f"{_found(headers)}")
         sent = {k.lower(): v for k, v in (headers or {}).items()}
+        try:
+            path = urlsplit(url).path
+        except ValueError as exc:
+            raise OptionsError(f"cannot read the URL {shorten(url)}: {exc}") from None
         with self._lock:
-            answer = self._answer(method.upper(), urlsplit(url).path, sent)
+            answer = self._answer(method.upper(), path, sent)
             body: Any = json.loads(answer.body) if answer.body else None
             self.exchanges.append(Exchange(len(self.exchanges), method.upper(), url, answer.code,
                                            {k.lower(): v for k, v in answer.headers.items()}, sent, body))
@@ -447,15 +452,156 @@ def _error(code: int, error: str, message: str, **headers: str) -> Answer:
     return Answer(code, {**_JSON, **headers}, json.dumps({"error": {"code": error, "message": message}}).encode())
 
 
-class FakeServer:
-    """Fake monitors over HTTP on 127.0.0.1 and a free port, in a background thread; a context manager."""
+REQUEST_TIMEOUT = 10.0
+"""Seconds a connection may take to send its request (and to take its answer) before it is closed."""
+BODY_LIMIT = 1 << 20
+"""The most request body the fake server reads (a monitor needs none; a start POST may carry a little)."""
+REJECTED_KEPT = 100
+"""How many rejected requests a ``FakeServer`` keeps the message of (it counts them all)."""
 
-    def __init__(self, host: str = "127.0.0.1", port: int = 0) -> None:
+
+class _Lines:
+    """A request stream that notes the last line read (a header block must end with an empty line, not with
+    the end of the stream) and whether a read timed out."""
+
+    def __init__(self, raw: Any) -> None:
+        self.raw = raw
+        self.last: bytes = b""
+        self.timed_out = False
+
+    def readline(self, limit: int = -1) -> bytes:
+        try:
+            self.last = self.raw.readline(limit)
+        except TimeoutError:
+            self.timed_out = True
+            raise
+        return self.last
+
+    def read(self, size: int = -1) -> bytes:
+        try:
+            return self.raw.read(size)  # type: ignore[no-any-return]
+        except TimeoutError:
+            self.timed_out = True
+            raise
+
+    def close(self) -> None:
+        self.raw.close()
+
+
+def _plain(text: str) -> str:
+    """Text from a request as a message shows it: as it is when short and printable, else quoted and cut."""
+    return text if text.isprintable() and len(text) <= 80 else shorten(text)
+
+
+class _Handler(BaseHTTPRequestHandler):
+    """One connection to a ``FakeServer``: any method goes to the monitors; a request that cannot be read as
+    HTTP gets a 400 (JSON, like every other answer) and reaches no monitor."""
+
+    fake: FakeServer  # set on the subclass that start() makes
+    rfile: Any
+
+    def setup(self) -> None:
+        super().setup()  # sets the socket's timeout: a half-sent request cannot hold the thread for ever
+        self.rfile = _Lines(self.rfile)
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("do_"):  # HEAD, OPTIONS, any method: the monitors answer 405 where they must
+            return self._serve
+        raise AttributeError(name)
+
+    def _serve(self) -> None:
+        problem = self._problem()
+        if problem is not None:
+            self.fake._reject(f"{_plain(self.command)} {_plain(self.path)}: {problem}")
+            self.close_connection = True
+            self._send(_error(400, "invalidRequest", problem))
+            return
+        self._send(self.fake.dispatch(self.command, f"{self.fake.base_url}{self.path}", dict(self.headers.items())))
+
+    def _problem(self) -> str | None:
+        """What makes the request unreadable, reading its body (by Content-Length) if it has one; or None."""
+        if self.rfile.last not in (b"\r\n", b"\n"):
+            return "the request ended before its headers did"
+        if not self.path.startswith("/"):
+            return "expected a path starting with /, such as /monitor/1"
+        try:
+            urlsplit(f"{self.fake.base_url}{self.path}")
+        except ValueError as exc:
+            return f"cannot read the URL: {exc}"
+        if "transfer-encoding" in self.headers:
+            return "the fake reads a request body by its Content-Length, not by Transfer-Encoding"
+        lengths = {v.strip() for v in self.headers.get_all("content-length") or ()}
+        if len(lengths) > 1:
+            return "Content-Length given more than once, with different values"
+        if not lengths:
+            return None
+        (text,) = lengths
+        if not (text.isascii() and text.isdigit()):
+            return f"Content-Length {shorten(text)} is not a number of bytes"
+        if len(text) > 9 or int(text) > BODY_LIMIT:
+            return f"Content-Length {shorten(text)} is more than the {BODY_LIMIT} bytes the fake reads"
+        size = int(text)
+        body = self.rfile.read(size)
+        if len(body) < size:
+            return f"the request ended {len(body)} bytes into its body of {size}"
+        return None
+
+    def _send(self, answer: Answer) -> None:
+        self.send_response(answer.code)
+        for name, value in answer.headers.items():
+            self.send_header(name, value)
+        self.send_header("Content-Length", str(len(answer.body)))
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(answer.body)
+
+    def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
+        """The HTTP layer's own refusals (a malformed request line, headers too long): JSON, like the rest."""
+        text = message or self.responses.get(code, ("invalid request",))[0]
+        self.fake._reject(text)
+        self.request_version = self.protocol_version  # a status line, even when the request line was unreadable
+        self.close_connection = True
+        self._send(_error(code, "invalidRequest", text))
+
+    def finish(self) -> None:
+        if self.rfile.timed_out:
+            self.fake._reject(f"the request was not complete within {self.timeout:g} s; the connection was closed")
+        super().finish()
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass  # quiet: the monitors record every request, the server every one it rejected
+
+
+class _HTTPServer(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        if isinstance(sys.exc_info()[1], OSError):  # a client that left before taking its answer
+            return
+        super().handle_error(request, client_address)
+
+
+class FakeServer:
+    """Fake monitors over HTTP on 127.0.0.1 and a free port, in a background thread; a context manager.
+
+    A request that cannot be read as HTTP (a Content-Length that is not a number, headers cut off, a target
+    that is not a path) is answered 400 and reaches no monitor, so it is in no recording: ``rejected`` keeps
+    what was wrong with the first ``REJECTED_KEPT`` of them, ``rejected_count`` counts them all."""
+
+    def __init__(self, host: str = "127.0.0.1", port: int = 0, *, request_timeout: float = REQUEST_TIMEOUT) -> None:
+        if isinstance(request_timeout, bool) or not isinstance(request_timeout, int | float) or not (
+                0 < request_timeout <= 3600):
+            raise OptionsError(f"request_timeout must be a number of seconds above 0 and at most 3600, found "
+                               f"{_found(request_timeout)}")
         self._host, self._port = host, port
+        self.request_timeout = request_timeout
         self.monitors: list[FakeMonitor] = []
         self._httpd: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
         self.errors: list[PollLimitError] = []
+        self.rejected: list[str] = []
+        self.rejected_count = 0
+        self._lock = threading.Lock()
 
     @property
     def base_url(self) -> str:
@@ -469,30 +615,17 @@ class FakeServer:
         """Bind and serve in a daemon thread; returns self."""
         if self._httpd is not None:
             return self
-        server = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def _serve(self) -> None:
-                if "content-length" in self.headers:
-                    self.rfile.read(int(self.headers["content-length"] or 0))
-                answer = server.dispatch(self.command, f"{server.base_url}{self.path}", dict(self.headers.items()))
-                self.send_response(answer.code)
-                for name, value in answer.headers.items():
-                    self.send_header(name, value)
-                self.send_header("Content-Length", str(len(answer.body)))
-                self.end_headers()
-                self.wfile.write(answer.body)
-
-            do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = _serve
-
-            def log_message(self, format: str, *args: Any) -> None:
-                pass  # quiet: the monitors record every request
-
-        self._httpd = ThreadingHTTPServer((self._host, self._port), Handler)
-        self._httpd.daemon_threads = True
+        handler = type("Handler", (_Handler,), {"fake": self, "timeout": self.request_timeout})
+        self._httpd = _HTTPServer((self._host, self._port), handler)
         self._thread = threading.Thread(target=self._httpd.serve_forever, name="jobfsm-fake-monitor", daemon=True)
         self._thread.start()
         return self
+
+    def _reject(self, message: str) -> None:
+        with self._lock:
+            self.rejected_count += 1
+            if len(self.rejected) < REJECTED_KEPT:
+                self.rejected.append(message)
 
     def stop(self) -> None:
         """Stop serving and release the port."""
@@ -518,7 +651,10 @@ class FakeServer:
     def dispatch(self, method: str, url: str, headers: Mapping[str, str]) -> Answer:
         """Route one request to the monitor it belongs to; 404 for any other path."""
         __tracebackhide__ = True
-        path = urlsplit(url).path
+        try:
+            path = urlsplit(url).path
+        except ValueError as exc:
+            return _error(400, "invalidRequest", f"cannot read the URL: {exc}")
         for monitor in self.monitors:
             if path in (monitor.path, monitor.item_path, monitor.start_path):
                 try:

@@ -8,7 +8,7 @@ import json
 
 from jobfsm.cli import EXIT_OK, EXIT_VIOLATIONS, _lifecycle, _save, _spec_option, _write
 from jobfsm.errors import OptionsError
-from jobfsm.report import final_text
+from jobfsm.report import final_text, plural
 from jobfsm.rules import SEVERITIES
 
 
@@ -86,8 +86,10 @@ def run(args: argparse.Namespace) -> int:
         signal.signal(signal.SIGTERM, previous)
     if args.har and args.har != "-":
         _save(args.har, json.dumps(monitor.har(), indent=1).encode())
+    rejected = [f"  note: {plural(server.rejected_count, 'request')} the server could not read as HTTP, answered "
+                f"400 and not recorded; the first: {server.rejected[0]}"] if server.rejected_count else []
     if not monitor.exchanges:
-        _write("no requests were made")
+        _write("\n".join(["no requests were made", *rejected]))
         return EXIT_OK
     job = monitor.report(Options(fail_on=args.fail_on))
     ok = job.ok and not server.errors  # a client that polled past the limit fails the run
@@ -95,5 +97,5 @@ def run(args: argparse.Namespace) -> int:
              f"{len(monitor.exchanges)} requests, {len(monitor.polls)} polls)"]
     lines += [f"  {v.line()}" for v in job.violations]
     lines += [f"  error: {exc}" for exc in server.errors[:1]]
-    _write("\n".join(lines))
+    _write("\n".join(lines + rejected))
     return EXIT_OK if ok else EXIT_VIOLATIONS

@@ -260,7 +260,8 @@ def test_bad_quirks(kwargs: dict[str, Any], message: str) -> None:
      "headers must be a mapping of header names to values, all strings; found dict"),
     ((None, FakeMonitor(HAPPY).url, {}), "a request is a method and a URL, both strings; found None and "
                                          "'https://monitor.fake.invalid/monitor/1'"),
-], ids=["headers-list", "header-value-int", "method-none"])
+    (("GET", "http://[::1/monitor/1", {}), "cannot read the URL 'http://[::1/monitor/1': Invalid IPv6 URL"),
+], ids=["headers-list", "header-value-int", "method-none", "url-unreadable"])
 def test_bad_requests_in_process(request_: tuple[Any, Any, Any], message: str) -> None:
     """A request the in-process monitor cannot read is an OptionsError naming what was wrong, and is not
     recorded."""

@@ -6,10 +6,17 @@ from __future__ import annotations
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
+import time
 import urllib.error
 import urllib.request
+
+import pytest
+
+from jobfsm.errors import OptionsError
+from jobfsm.fake import FakeServer
 
 RUN = [sys.executable, "-m", "jobfsm", "serve"]
 
@@ -94,3 +101,119 @@ def test_a_long_queue_of_a_billion_serves_at_once() -> None:
     finally:
         _, err = stop(proc)
     assert (proc.returncode, err) == (0, "")
+
+
+# --- the server against clients that misbehave on the wire (raw sockets) ---
+
+def raw(server: FakeServer, data: bytes, *, half_close: bool = False) -> tuple[int | None, dict[str, str], bytes]:
+    """Send bytes on a socket of its own (closing its sending side after, if asked); the answer's code,
+    headers and body, (None, {}, b"") when the server closed without one."""
+    host, port = server.base_url.removeprefix("http://").split(":")
+    with socket.create_connection((host, int(port)), timeout=10) as conn:
+        conn.sendall(data)
+        if half_close:
+            conn.shutdown(socket.SHUT_WR)
+        got = b""
+        while chunk := conn.recv(65536):
+            got += chunk
+    if not got:
+        return None, {}, b""
+    head, _, body = got.partition(b"\r\n\r\n")
+    lines = head.decode("latin-1").split("\r\n")
+    headers = dict(line.split(": ", 1) for line in lines[1:])
+    return int(lines[0].split()[1]), headers, body
+
+
+START = "POST /monitor/1/start"
+
+
+@pytest.mark.parametrize(("request_", "half_close", "where", "problem"), [
+    (b"POST /monitor/1/start HTTP/1.1\r\nHost: x\r\nContent-Length: abc\r\n\r\n", False, START,
+     "Content-Length 'abc' is not a number of bytes"),
+    (b"POST /monitor/1/start HTTP/1.1\r\nHost: x\r\nContent-Length: 99999999999999999999\r\n\r\n", False, START,
+     "Content-Length '99999999999999999999' is more than the 1048576 bytes the fake reads"),
+    (b"POST /monitor/1/start HTTP/1.1\r\nHost: x\r\nContent-Length: -1\r\n\r\n", False, START,
+     "Content-Length '-1' is not a number of bytes"),
+    (b"POST /monitor/1/start HTTP/1.1\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\n", False, START,
+     "Content-Length given more than once, with different values"),
+    (b"POST /monitor/1/start HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n", False, START,
+     "the fake reads a request body by its Content-Length, not by Transfer-Encoding"),
+    (b"POST /monitor/1/start HTTP/1.1\r\nContent-Length: 10\r\n\r\nabc", True, START,
+     "the request ended 3 bytes into its body of 10"),
+    (b"GET [ HTTP/1.1\r\nHost: x\r\n\r\n", False, "GET [", "expected a path starting with /, such as /monitor/1"),
+    (b"GET /monitor/1 HTTP/1.1\r\nHost: x\r\n", True, "GET /monitor/1", "the request ended before its headers did"),
+    (b"GARBAGE\r\n\r\n", False, None, "Bad request syntax ('GARBAGE')"),
+], ids=["length-not-a-number", "length-huge", "length-negative", "length-twice", "chunked", "body-cut-off",
+        "target-not-a-path", "headers-cut-off", "bad-request-line"])
+def test_requests_that_are_not_http_get_400(request_: bytes, half_close: bool, where: str | None, problem: str,
+                                           capfd: pytest.CaptureFixture[str]) -> None:
+    """A request the server cannot read gets a JSON 400 saying why, reaches no monitor (it is not recorded,
+    and a cut-off poll does not move the job), and is listed in `rejected`; the server prints no traceback."""
+    with FakeServer() as server:
+        monitor = server.monitor(["notStarted", "inProgress", "completed"])
+        code, headers, body = raw(server, request_, half_close=half_close)
+        assert (code, headers["Content-Type"]) == (400, "application/json")
+        assert json.loads(body) == {"error": {"code": "invalidRequest", "message": problem}}
+        rejected = f"{where}: {problem}" if where else problem
+        assert (monitor.exchanges, server.rejected, server.rejected_count) == ([], [rejected], 1)
+        assert get(monitor.url) == 202  # the server still serves, and the job has not moved
+        assert monitor.served == ["notStarted"]
+    assert capfd.readouterr().err == ""
+
+
+@pytest.mark.parametrize("method", ["HEAD", "OPTIONS", "BREW"])
+def test_any_method_gets_405_and_is_recorded(method: str, capfd: pytest.CaptureFixture[str]) -> None:
+    """HEAD, OPTIONS or a made-up method on the monitor gets the README's 405 (JSON, no body for HEAD), not
+    the HTTP library's 501 page; it reaches the monitor, so it is recorded, but it is no poll."""
+    with FakeServer() as server:
+        monitor = server.monitor(["notStarted", "completed"])
+        code, headers, body = raw(server, f"{method} /monitor/1 HTTP/1.1\r\nHost: x\r\n\r\n".encode())
+        assert (code, headers["Allow"], headers["Content-Type"]) == (405, "GET", "application/json")
+        assert body == (b"" if method == "HEAD" else json.dumps(
+            {"error": {"code": "methodNotAllowed", "message": f"the monitor answers GET only, not {method}"}}).encode())
+        assert [(ex.method, ex.code) for ex in monitor.exchanges] == [(method, 405)]
+        assert monitor.polls == []
+    assert capfd.readouterr().err == ""
+
+
+def test_a_half_sent_request_is_cut_off_after_the_timeout(capfd: pytest.CaptureFixture[str]) -> None:
+    """A client that stops in the middle of its request holds its connection no longer than the request
+    timeout: the server closes it without an answer, records nothing, and says so in `rejected`."""
+    with FakeServer(request_timeout=0.3) as server:
+        monitor = server.monitor(["notStarted", "completed"])
+        started = time.monotonic()
+        assert raw(server, b"GET /monitor/1 HTTP/1.1\r\nHost: x\r\n") == (None, {}, b"")
+        assert time.monotonic() - started < 5
+        assert monitor.exchanges == []
+        assert server.rejected == ["the request was not complete within 0.3 s; the connection was closed"]
+    assert capfd.readouterr().err == ""
+
+
+def test_the_verdict_lists_requests_the_server_rejected() -> None:
+    """`jobfsm serve` says under its verdict how many requests it answered 400 and why the first one was."""
+    proc, url = serve("notStarted", "inProgress")
+    try:
+        port = url.split(":")[2].split("/")[0]
+        with socket.create_connection(("127.0.0.1", int(port)), timeout=10) as conn:
+            conn.sendall(b"POST /monitor/1/start HTTP/1.1\r\nContent-Length: abc\r\n\r\n")
+            assert conn.recv(100).startswith(b"HTTP/1.0 400 ")
+        assert [poll(url) for _ in range(2)] == [(202, "notStarted"), (202, "inProgress")]
+    finally:
+        out, err = stop(proc)
+    assert (proc.returncode, err) == (0, "")
+    assert out.splitlines() == [
+        f"fake monitor job {url}: ok (final inProgress, 2 requests, 2 polls)",
+        "  fake monitor:exchange 1: poll 1: warning: unterminated: trace ends at inProgress, which is not terminal; "
+        "expected one of completed, failed, cancelled",
+        "  note: 1 request the server could not read as HTTP, answered 400 and not recorded; the first: POST "
+        "/monitor/1/start: Content-Length 'abc' is not a number of bytes"]
+
+
+@pytest.mark.parametrize("timeout", [0, -1, float("inf"), float("nan"), "10", True],
+                         ids=["zero", "negative", "inf", "nan", "str", "bool"])
+def test_request_timeout_must_be_a_number_of_seconds(timeout: object) -> None:
+    """FakeServer's request_timeout is a positive number of seconds, at most an hour, or an OptionsError."""
+    with pytest.raises(OptionsError) as exc:
+        FakeServer(request_timeout=timeout)  # type: ignore[arg-type]
+    assert str(exc.value) == (f"request_timeout must be a number of seconds above 0 and at most 3600, found "
+                              f"{timeout!r}")
