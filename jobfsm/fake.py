@@ -118,7 +118,7 @@ class FakeMonitor:
         self.quirks = quirks or Quirks()
         self.url = url
         self.poll_limit = poll_limit
-        self.path = parts.path
+        self.path, self.query = parts.path, parts.query
         self.origin = f"{parts.scheme}://{parts.netloc}"
         self.start_path = f"{self.path}/start"
         self.scenario = _scenario(random_walk(seed, spec) if seed is not None else scenario, spec, url)
@@ -146,8 +146,8 @@ class FakeMonitor:
 
     @property
     def polls(self) -> list[Exchange]:
-        """The GETs of the monitor URL itself, as answered."""
-        return [ex for ex in self.exchanges if ex.method == "GET" and urlsplit(ex.url).path == self.path]
+        """The GETs of the monitor URL (cache-busting query parameters included), as answered."""
+        return [ex for ex in self.exchanges if ex.monitor]
 
     @property
     def served(self) -> list[str]:
@@ -204,33 +204,42 @@ class FakeMonitor:
                                f"{_found(headers)}")
         sent = {k.lower(): v for k, v in (headers or {}).items()}
         try:
-            path = urlsplit(url).path
+            parts = urlsplit(url)
         except ValueError as exc:
             raise OptionsError(f"cannot read the URL {shorten(url)}: {exc}") from None
         with self._lock:
-            answer = self._answer(method.upper(), path, sent)
+            answer, polled = self._answer(method.upper(), parts.path, parts.query, sent)
             body: Any = json.loads(answer.body) if answer.body else None
             self.exchanges.append(Exchange(len(self.exchanges), method.upper(), url, answer.code,
-                                           {k.lower(): v for k, v in answer.headers.items()}, sent, body))
+                                           {k.lower(): v for k, v in answer.headers.items()}, sent, body,
+                                           self.url if polled else ""))
         if answer.code == 503 and self.overrun:
             raise PollLimitError(f"{self.url}: polled more than {self.poll_limit} times; the client is most "
                                  f"likely looping (served so far: {_served_text(self.served)})")
         return answer
 
-    def _answer(self, method: str, path: str, headers: Mapping[str, str]) -> Answer:
+    def _answer(self, method: str, path: str, query: str, headers: Mapping[str, str]) -> tuple[Answer, bool]:
+        """The answer, and whether the request was a poll of the monitor (a GET of its URL, with query
+        parameters of its own first: a cache-buster may follow them)."""
         if path == self.start_path:
             if method != "POST":
-                return _error(405, "methodNotAllowed", f"{method} {path}: POST here to start the job", Allow="POST")
-            return Answer(202, {"Location": self.url}, b"")
+                return _error(405, "methodNotAllowed", f"{method} {path}: POST here to start the job",
+                              Allow="POST"), False
+            return Answer(202, {"Location": self.url}, b""), False
         if path == self.item_path:
             if method != "GET":
-                return _error(405, "methodNotAllowed", f"the result item answers GET only, not {method}", Allow="GET")
+                return _error(405, "methodNotAllowed", f"the result item answers GET only, not {method}",
+                              Allow="GET"), False
             item = {"id": self._resource(), "name": "copy-of-item", "file": {}}
-            return Answer(200, dict(_JSON), json.dumps(item).encode())
-        if path != self.path:
-            return _error(404, "itemNotFound", f"no such resource: {path}")
+            return Answer(200, dict(_JSON), json.dumps(item).encode()), False
+        if path != self.path or not (not self.query or query == self.query or query.startswith(f"{self.query}&")):
+            return _error(404, "itemNotFound", f"no such resource: {path}"), False
         if method != "GET":
-            return _error(405, "methodNotAllowed", f"the monitor answers GET only, not {method}", Allow="GET")
+            return _error(405, "methodNotAllowed", f"the monitor answers GET only, not {method}", Allow="GET"), False
+        return self._poll(headers), True
+
+    def _poll(self, headers: Mapping[str, str]) -> Answer:
+        """The answer to one poll of the monitor."""
         if self.quirks.auth_401 and "authorization" in headers:
             return _error(401, "unauthenticated", "the monitor URL is pre-authenticated: send no Authorization "
                                                   "header")
@@ -260,9 +269,10 @@ class FakeMonitor:
     def report(self, options: Options | None = None) -> JobReport:
         """The monitor's recorded answers validated as a recording is (``jobfsm validate`` on its HAR)."""
         reports = check_exchanges(self.exchanges, Validator(options, self.spec), "fake monitor", "exchange")
-        if not reports:
+        mine = [r for r in reports if r.job == self.url]  # every request is marked: its polls are one job
+        if not mine:
             raise ObservationError(f"{self.url}: the monitor was never polled")
-        return reports[0]
+        return mine[0]
 
     def check_observed(self, observed: Iterable[Any], options: Options | None = None) -> JobReport:
         """Check what a client reports having seen (statuses or bodies): it must follow the lifecycle, carry
@@ -305,7 +315,9 @@ class FakeMonitor:
         return report
 
     def har(self) -> dict[str, Any]:
-        """The recorded exchanges as a HAR 1.2 document: save it as JSON and ``jobfsm validate`` reads it."""
+        """The recorded exchanges as a HAR 1.2 document: save it as JSON and ``jobfsm validate`` reads it.
+        Each entry's ``_monitor`` (a HAR custom field) names the monitor it polled, '' for none, so that the
+        validator groups the polls as the fake did (a cache-buster's query included)."""
         entries = []
         for ex in self.exchanges:
             text = json.dumps(ex.body) if ex.body is not None else ""
@@ -320,7 +332,8 @@ class FakeMonitor:
                                                         **({"text": text} if text else {})},
                              "redirectURL": ex.headers.get("location", ""), "headersSize": -1,
                              "bodySize": len(text)},
-                "cache": {}, "timings": {"send": 0, "wait": 0, "receive": 0}})
+                "cache": {}, "timings": {"send": 0, "wait": 0, "receive": 0},
+                "_monitor": ex.monitor or ""})  # which monitor it polled, as the fake knows: validate reads it
         return {"log": {"version": "1.2", "creator": {"name": "jobfsm.fake", "version": "1"}, "entries": entries}}
 
 

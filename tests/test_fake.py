@@ -173,6 +173,33 @@ def test_other_methods_get_405(method: str, where: str, allow: str) -> None:
     assert (answer.code, answer.headers["Allow"], answer.json()["error"]["code"]) == (405, allow, "methodNotAllowed")
 
 
+def test_the_verdict_is_one_job_per_monitor_as_validate_reads_its_har(tmp_path: Path,
+                                                                     capsys: pytest.CaptureFixture[str]) -> None:
+    """Polls of the monitor with a query of their own (a cache-buster) and without are one job in report(),
+    not the first URL seen; `jobfsm validate` on the HAR the fake writes reads the same one job."""
+    monitor = FakeMonitor(HAPPY)
+    for url in (monitor.url + "?a=b", monitor.url, monitor.url):
+        monitor("GET", url)
+    monitor("GET", monitor.item_url)
+    report = monitor.report()
+    assert (report.job, report.final, report.polls, report.violations) == (monitor.url, "completed", 3, ())
+    assert len(monitor.polls) == 3
+    har = tmp_path / "fake.har"
+    har.write_text(json.dumps(monitor.har()))
+    assert main(["validate", "--format", "json", str(har)]) == 0
+    jobs = json.loads(capsys.readouterr().out)["jobs"]
+    assert [(j["job"], j["final"], j["polls"], j["violations"]) for j in jobs] == [(monitor.url, "completed", 3, [])]
+
+
+def test_a_query_the_monitor_url_lacks_is_no_poll() -> None:
+    """A monitor URL with a query of its own is polled with that query first (more may follow); the same path
+    with another query is another resource, 404."""
+    monitor = FakeMonitor(HAPPY, url="https://tenant.example/_api/v2.1/drive/operations/7?c=x")
+    assert monitor("GET", monitor.url + "&_=1").code == 202
+    assert monitor("GET", "https://tenant.example/_api/v2.1/drive/operations/7?c=y").code == 404
+    assert [ex.monitor for ex in monitor.exchanges] == [monitor.url, ""]
+
+
 def test_seeded_random_walks_are_legal_complete_and_repeatable() -> None:
     """A seed gives the same complete legal walk every time; different seeds give different walks."""
     walks = [random_walk(seed) for seed in range(20)]

@@ -12,9 +12,11 @@ import sys
 import time
 import urllib.error
 import urllib.request
+from pathlib import Path
 
 import pytest
 
+from jobfsm.cli import main
 from jobfsm.errors import OptionsError
 from jobfsm.fake import FakeServer
 
@@ -217,3 +219,21 @@ def test_request_timeout_must_be_a_number_of_seconds(timeout: object) -> None:
         FakeServer(request_timeout=timeout)  # type: ignore[arg-type]
     assert str(exc.value) == (f"request_timeout must be a number of seconds above 0 and at most 3600, found "
                               f"{timeout!r}")
+
+
+def test_the_verdict_covers_every_poll_of_the_monitor(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A client that polls `/monitor/1?a=b` once, then `/monitor/1`: the verdict is one job of all three polls,
+    and `jobfsm validate` on the HAR says the same."""
+    har = tmp_path / "served.har"
+    proc, url = serve("--har", str(har), "notStarted", "inProgress", "completed")
+    try:
+        assert [poll(u) for u in (url + "?a=b", url, url)] == [(202, "notStarted"), (202, "inProgress"),
+                                                               (303, "completed")]
+    finally:
+        out, err = stop(proc)
+    assert (proc.returncode, err, out.splitlines()) == (
+        0, "", [f"fake monitor job {url}: ok (final completed, 3 requests, 3 polls)"])
+    assert main(["validate", str(har)]) == 0
+    assert capsys.readouterr().out.splitlines() == [
+        f"{har} job {url}: ok (final completed, 3 polls)",
+        "ok: 1 job, 0 failed, 3 polls; 0 errors, 0 warnings, 0 infos (sampled mode)"]
