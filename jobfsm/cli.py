@@ -11,7 +11,7 @@ import json
 import os
 import sys
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, BinaryIO
 
 from jobfsm import __version__
 from jobfsm.errors import JobFSMError, OptionsError, SpecFileError
@@ -551,12 +551,26 @@ def _save_text(path: str, text: str) -> None:
 
 def _save(path: str, data: bytes) -> None:
     """Write a file; a FIFO nobody reads is an error at once, not a wait."""
+    with _create(path) as f:
+        _write_to(f, path, data)
+
+
+def _create(path: str) -> BinaryIO:
+    """Open a file to write (created, or emptied); a FIFO nobody reads is an error at once, not a wait."""
     try:
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_NONBLOCK", 0), 0o666)
         if hasattr(os, "set_blocking"):
             os.set_blocking(fd, True)
-        with open(fd, "wb") as f:
-            f.write(data)
+        return open(fd, "wb")
+    except OSError as exc:
+        raise OptionsError(f"cannot write {path}: {exc.strerror or exc}") from None
+
+
+def _write_to(f: BinaryIO, path: str, data: bytes) -> None:
+    """Write all of ``data`` to a file ``_create`` opened, and flush it."""
+    try:
+        f.write(data)
+        f.flush()
     except OSError as exc:
         raise OptionsError(f"cannot write {path}: {exc.strerror or exc}") from None
 

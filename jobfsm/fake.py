@@ -602,6 +602,10 @@ class FakeServer:
     what was wrong with the first ``REJECTED_KEPT`` of them, ``rejected_count`` counts them all."""
 
     def __init__(self, host: str = "127.0.0.1", port: int = 0, *, request_timeout: float = REQUEST_TIMEOUT) -> None:
+        if not isinstance(host, str):
+            raise OptionsError(f"host must be a string such as '127.0.0.1', found {_found(host)}")
+        if not _is_int(port) or not 0 <= port <= 65535:
+            raise OptionsError(f"port must be an integer from 0 to 65535 (0: a free one), found {_found(port)}")
         if isinstance(request_timeout, bool) or not isinstance(request_timeout, int | float) or not (
                 0 < request_timeout <= 3600):
             raise OptionsError(f"request_timeout must be a number of seconds above 0 and at most 3600, found "

@@ -560,13 +560,17 @@ def test_serve_command_plays_a_scenario_until_terminated(tmp_path, capsys: pytes
     assert f"{har} job {url}: ok (final completed, 7 polls)" in capsys.readouterr().out
 
 
+NEVER_POLLED = "  error: the client never polled the monitor; no requests were made"
+
+
 @pytest.mark.parametrize(("argv", "code", "out", "err"), [
-    (["--timeout", "0.1", "notStarted"], 0, "no requests were made", ""),
+    (["--timeout", "0.1", "notStarted"], 1, NEVER_POLLED, ""),
     (["--timeout", "0.1", "completed", "inProgress"], 2, "",
      "jobfsm: error: the scenario is not a legal trace: [1]: error: left-terminal: inProgress after terminal status "
      "completed; a terminal status may only repeat; pass --no-check to play it anyway"),
-    (["--timeout", "0.1", "--no-check", "completed", "inProgress"], 0, "no requests were made", ""),
-    (["--timeout", "0"], 2, "", "jobfsm: error: --timeout must be a positive number of seconds, found 0"),
+    (["--timeout", "0.1", "--no-check", "completed", "inProgress"], 1, NEVER_POLLED, ""),
+    (["--timeout", "0", "notStarted"], 2, "", "jobfsm: error: --timeout 0: expected a number of seconds above 0 and "
+                                              "at most 604800 (a week); leave it out to serve until interrupted"),
     (["--timeout", "0.1"], 2, "", "jobfsm: error: nothing to serve: give the scenario's statuses (e.g. jobfsm serve "
                                   "notStarted inProgress completed) or --seed N for a random walk"),
     ([], 2, "", "jobfsm: error: nothing to serve: give the scenario's statuses (e.g. jobfsm serve notStarted "
@@ -577,7 +581,8 @@ def test_serve_command_plays_a_scenario_until_terminated(tmp_path, capsys: pytes
         "statuses-and-seed"])
 def test_serve_command_exits(argv: list[str], code: int, out: str, err: str,
                              capsys: pytest.CaptureFixture[str]) -> None:
-    """`jobfsm serve` with nothing polled exits 0; an illegal or missing scenario is a usage error (2)."""
+    """`jobfsm serve` with nothing polled exits 1 (the client failed); an illegal or missing scenario is a usage
+    error (2)."""
     assert main(["serve", *argv]) == code
     got = capsys.readouterr()
     assert got.out.splitlines()[-1:] == ([out] if out else [])
@@ -630,9 +635,9 @@ def test_serve_command_plays_a_spec_of_its_own() -> None:
 
 def test_serve_command_says_how_long_it_serves(capsys: pytest.CaptureFixture[str]) -> None:
     """With --timeout, `jobfsm serve` says it serves for that long or until interrupted."""
-    assert main(["serve", "--timeout", "0.1", "notStarted", "failed"]) == 0
+    assert main(["serve", "--timeout", "0.1", "notStarted", "failed"]) == 1
     lines = capsys.readouterr().out.splitlines()
-    assert lines[2:] == ["serving for 0.1 s or until interrupted (notStarted failed)", "no requests were made"]
+    assert lines[2] == "serving for 0.1 s or until interrupted (notStarted failed)"
 
 
 def test_serve_command_port_in_use(capsys: pytest.CaptureFixture[str]) -> None:

@@ -237,3 +237,72 @@ def test_the_verdict_covers_every_poll_of_the_monitor(tmp_path: Path, capsys: py
     assert capsys.readouterr().out.splitlines() == [
         f"{har} job {url}: ok (final completed, 3 polls)",
         "ok: 1 job, 0 failed, 3 polls; 0 errors, 0 warnings, 0 infos (sampled mode)"]
+
+
+TIMEOUT = "expected a number of seconds above 0 and at most 604800 (a week); leave it out to serve until interrupted"
+
+
+@pytest.mark.parametrize(("argv", "message"), [
+    (["--port", "70000"], "--port 70000: expected a port from 1 to 65535, or 0 for a free one"),
+    (["--port", "-1"], "--port -1: expected a port from 1 to 65535, or 0 for a free one"),
+    (["--timeout", "inf"], f"--timeout inf: {TIMEOUT}"),
+    (["--timeout", "1e10"], f"--timeout 1e+10: {TIMEOUT}"),
+    (["--timeout", "nan"], f"--timeout nan: {TIMEOUT}"),
+    (["--poll-limit", "0"], "--poll-limit 0: expected a number of polls, 1 or more"),
+    (["--poll-limit", "-5"], "--poll-limit -5: expected a number of polls, 1 or more"),
+    (["--expire-after", "0"], "--expire-after 0: expected a number of terminal answers, 1 or more"),
+    (["--all-quirks", "--expire-after", "0"], "--expire-after 0: expected a number of terminal answers, 1 or more"),
+    (["--all-quirks", "--long-queue", "-1"],
+     "--long-queue -1: expected a number of extra notStarted answers, 0 or more"),
+    (["--har", "-"], "--har -: standard output carries the monitor's URL and the verdict; give a file to write the "
+                     "HAR to"),
+    (["--har", "/nonexistent/x.har"], "cannot write /nonexistent/x.har: No such file or directory"),
+], ids=["port-too-big", "port-negative", "timeout-inf", "timeout-huge", "timeout-nan", "poll-limit-zero",
+        "poll-limit-negative", "expire-after-zero", "all-quirks-expire-after-zero", "all-quirks-long-queue-negative",
+        "har-stdout", "har-unwritable"])
+def test_impossible_options_are_usage_errors_before_serving(argv: list[str], message: str,
+                                                            capsys: pytest.CaptureFixture[str]) -> None:
+    """Options no fake monitor can honour are refused in one line, exit 2, before anything is served (no
+    traceback, no session lost to an unwritable --har), with or without --all-quirks alike."""
+    assert main(["serve", *argv, "notStarted", "completed"]) == 2
+    assert capsys.readouterr() == ("", f"jobfsm: error: {message}\n")
+
+
+def test_given_counts_win_over_all_quirks_defaults() -> None:
+    """--all-quirks fills in --expire-after 1 and --long-queue 3 only when they are not given: a queue of 0 is no
+    queue, an expiry after 2 is two terminal answers, never silently 1 and 3."""
+    proc, url = serve("--all-quirks", "--long-queue", "0", "--expire-after", "2", "notStarted", "completed")
+    try:
+        assert [poll(url) for _ in range(5)] == [(202, "notStarted"), (202, "completed"), (303, "completed"),
+                                                 (303, "completed"), (404, None)]
+    finally:
+        _, err = stop(proc)
+    assert (proc.returncode, err) == (0, "")
+
+
+def test_a_client_that_never_polls_fails() -> None:
+    """A client that only POSTs to the start URL never polled the monitor: the check failed (exit 1), said in
+    the verdict, not an input error (2)."""
+    proc, url = serve("notStarted", "completed")
+    try:
+        request = urllib.request.Request(url + "/start", method="POST")
+        with urllib.request.urlopen(request, timeout=10) as answer:
+            assert answer.status == 202
+    finally:
+        out, err = stop(proc)
+    assert (proc.returncode, err) == (1, "")
+    assert out.splitlines() == [f"fake monitor job {url}: FAILED (never polled, 1 request, 0 polls)",
+                                f"  error: the client never polled the monitor; it made 1 request, the first POST "
+                                f"{url}/start"]
+
+
+@pytest.mark.parametrize(("kwargs", "message"), [
+    ({"port": 70000}, "port must be an integer from 0 to 65535 (0: a free one), found 70000"),
+    ({"port": "80"}, "port must be an integer from 0 to 65535 (0: a free one), found '80'"),
+    ({"host": None}, "host must be a string such as '127.0.0.1', found None"),
+], ids=["port-too-big", "port-str", "host-none"])
+def test_fake_server_arguments(kwargs: dict[str, object], message: str) -> None:
+    """FakeServer refuses a port or host it could not bind, with an OptionsError instead of an OverflowError."""
+    with pytest.raises(OptionsError) as exc:
+        FakeServer(**kwargs)  # type: ignore[arg-type]
+    assert str(exc.value) == message
