@@ -661,6 +661,8 @@ class FakeServer:
 
     def monitor(self, scenario: Sequence[Any] | None = None, **kwargs: Any) -> FakeMonitor:
         """A new monitor served at ``{base_url}/monitor/N``; keyword arguments go to ``FakeMonitor``."""
+        if "url" in kwargs:
+            raise OptionsError("a served monitor's url is the server's own, {base_url}/monitor/N: give no url")
         monitor = FakeMonitor(scenario, url=f"{self.start().base_url}/monitor/{len(self.monitors) + 1}", **kwargs)
         self.monitors.append(monitor)
         return monitor

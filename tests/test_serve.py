@@ -306,3 +306,10 @@ def test_fake_server_arguments(kwargs: dict[str, object], message: str) -> None:
     with pytest.raises(OptionsError) as exc:
         FakeServer(**kwargs)  # type: ignore[arg-type]
     assert str(exc.value) == message
+
+
+def test_a_served_monitor_takes_no_url() -> None:
+    """FakeServer.monitor(url=...) says the server chooses the URL, instead of a TypeError about keywords."""
+    with FakeServer() as server, pytest.raises(OptionsError) as exc:
+        server.monitor(["notStarted"], url="https://elsewhere.invalid/monitor/1")
+    assert str(exc.value) == "a served monitor's url is the server's own, {base_url}/monitor/N: give no url"
