@@ -11,12 +11,12 @@ import json
 import os
 import sys
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, BinaryIO
 
 from jobfsm import __version__
 from jobfsm.errors import JobFSMError, OptionsError, SpecFileError
 from jobfsm.render import BACKENDS, DIRECTIONS, IMAGE_FORMATS
-from jobfsm.report import Report, final_text
+from jobfsm.report import Report
 from jobfsm.rules import LEVELS, MODES, RULES, SEVERITIES
 
 if TYPE_CHECKING:
@@ -64,7 +64,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SystemExit as exc:  # --help, --version and usage errors: argparse has printed why
         return exc.code if isinstance(exc.code, int) else EXIT_INPUT
     if sys.stdout is None:
-        print("jobfsm: error: standard output is closed", file=sys.stderr)
+        _complain("jobfsm: error: standard output is closed")
         return EXIT_INPUT
     if hasattr(sys.stdout, "reconfigure"):
         sys.stdout.reconfigure(errors="backslashreplace")  # names in traces may not fit the terminal's encoding
@@ -73,13 +73,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except JobFSMError as exc:
         from jobfsm.report import one_line
 
-        print(f"jobfsm: error: {one_line(str(exc))}", file=sys.stderr)
+        _complain(f"jobfsm: error: {one_line(str(exc))}")
         return EXIT_INPUT
-    except BrokenPipeError:
-        _drop_stdout()
-        return EXIT_OK
-    except OSError as exc:
-        print(f"jobfsm: error: cannot write the output: {exc.strerror or exc}", file=sys.stderr)
+    except OSError as exc:  # standard output is written through _Out, which a reader that left cannot break
+        _complain(f"jobfsm: error: cannot write the output: {exc.strerror or exc}")
         _drop_stdout()
         return EXIT_INPUT
     except KeyboardInterrupt:
@@ -96,15 +93,64 @@ def _no_command(parser: argparse.ArgumentParser) -> int:
     return EXIT_INPUT
 
 
+class _Out:
+    """Standard output for every command: a reader that leaves (``| head``, ``| true``) silences the rest
+    of the output but not the run, whose exit code still gives the verdict."""
+
+    def __init__(self) -> None:
+        self.broken = False
+
+    def write(self, text: str) -> int:
+        if not self.broken:
+            try:
+                return sys.stdout.write(text)
+            except BrokenPipeError:
+                self._broke()
+        return len(text)
+
+    def write_bytes(self, data: bytes) -> None:
+        """Binary output (images), after any text already written."""
+        self.flush()
+        if not self.broken:
+            try:
+                sys.stdout.buffer.write(data)
+                sys.stdout.buffer.flush()
+            except BrokenPipeError:
+                self._broke()
+
+    def flush(self) -> None:
+        if not self.broken:
+            try:
+                sys.stdout.flush()
+            except BrokenPipeError:
+                self._broke()
+
+    def _broke(self) -> None:
+        self.broken = True
+        _drop_stdout()
+
+
 def _write(text: str) -> None:
-    sys.stdout.write(text + "\n")
-    sys.stdout.flush()
+    """One or more lines on standard output, through ``_Out``."""
+    out = _Out()
+    out.write(text + "\n")
+    out.flush()
+
+
+def _complain(text: str) -> None:
+    """One line on standard error; a standard error nobody reads any more is no reason to fail otherwise."""
+    with contextlib.suppress(OSError, ValueError):
+        print(text, file=sys.stderr, flush=True)
 
 
 def _drop_stdout() -> None:
     """Point standard output at /dev/null, so that the interpreter's final flush cannot fail again."""
     with contextlib.suppress(OSError, ValueError, AttributeError):
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        null = os.open(os.devnull, os.O_WRONLY)
+        try:
+            os.dup2(null, sys.stdout.fileno())
+        finally:
+            os.close(null)
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -185,7 +231,9 @@ def _parser() -> argparse.ArgumentParser:
     docs.set_defaults(run=_docs)
     _coverage_parser(sub)
     _paths_parser(sub)
-    _serve_parser(sub)
+    from jobfsm import serve
+
+    serve.add_parser(sub)
     return parser
 
 
@@ -289,33 +337,6 @@ def _validate_pool(paths: list[str], options: Options, spec: Spec, fmt: Format |
                 meter.file_done()
 
 
-class _Out:
-    """Standard output for a streamed report: a reader that leaves (``| head``) silences the rest of
-    the report but not the run, whose exit code still gives the verdict."""
-
-    def __init__(self) -> None:
-        self.broken = False
-
-    def write(self, text: str) -> int:
-        if not self.broken:
-            try:
-                return sys.stdout.write(text)
-            except BrokenPipeError:
-                self._broke()
-        return len(text)
-
-    def flush(self) -> None:
-        if not self.broken:
-            try:
-                sys.stdout.flush()
-            except BrokenPipeError:
-                self._broke()
-
-    def _broke(self) -> None:
-        self.broken = True
-        _drop_stdout()
-
-
 def _check(args: argparse.Namespace) -> int:
     from jobfsm.validation import Validator
 
@@ -393,7 +414,7 @@ def _spec_check(paths: list[str], fmt: str) -> int:
             results.append({"file": path, "ok": False, "readable": False, "problems": [
                 {"line": exc.line, "entry": None, "message": str(exc)}]})
             if fmt == "text":
-                print(f"jobfsm: error: {one_line(str(exc))}", file=sys.stderr)
+                _complain(f"jobfsm: error: {one_line(str(exc))}")
             code = EXIT_INPUT
             continue
         if problems and code == EXIT_OK:
@@ -457,7 +478,7 @@ def _render(args: argparse.Namespace) -> int:
             except OSError as exc:
                 raise OptionsError(f"cannot write the diagrams to {folder}: {exc.strerror or exc}") from None
             for path in written:
-                print(f"wrote {path}", file=sys.stderr)
+                _complain(f"wrote {path}")
         elif not os.path.isdir(folder):
             raise OptionsError(f"--check {folder}: not a directory")
         drifted = check_diagrams(folder, spec)
@@ -485,9 +506,7 @@ def _render(args: argparse.Namespace) -> int:
     elif fmt in ("png", "pdf") and sys.stdout.isatty():
         raise OptionsError(f"{fmt} is binary: write it to a file with -o, or redirect standard output")
     else:
-        sys.stdout.flush()
-        sys.stdout.buffer.write(data)
-        sys.stdout.buffer.flush()
+        _Out().write_bytes(data)
     return EXIT_OK
 
 
@@ -525,20 +544,40 @@ def _docs(args: argparse.Namespace) -> int:
 
     page = markdown(_lifecycle(args), svg=args.svg or None)
     if args.output and args.output != "-":
-        _save(args.output, page.encode())
+        _save_text(args.output, page)
     else:
         _write(page.rstrip("\n"))
     return EXIT_OK
 
 
+def _save_text(path: str, text: str) -> None:
+    """Write a text file in UTF-8, with the escapes standard output uses for what UTF-8 cannot hold (a file
+    name that is not UTF-8 shows as ``\\udcff``, as it does on the terminal)."""
+    _save(path, text.encode("utf-8", "backslashreplace"))
+
+
 def _save(path: str, data: bytes) -> None:
     """Write a file; a FIFO nobody reads is an error at once, not a wait."""
+    with _create(path) as f:
+        _write_to(f, path, data)
+
+
+def _create(path: str) -> BinaryIO:
+    """Open a file to write (created, or emptied); a FIFO nobody reads is an error at once, not a wait."""
     try:
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_NONBLOCK", 0), 0o666)
         if hasattr(os, "set_blocking"):
             os.set_blocking(fd, True)
-        with open(fd, "wb") as f:
-            f.write(data)
+        return open(fd, "wb")
+    except OSError as exc:
+        raise OptionsError(f"cannot write {path}: {exc.strerror or exc}") from None
+
+
+def _write_to(f: BinaryIO, path: str, data: bytes) -> None:
+    """Write all of ``data`` to a file ``_create`` opened, and flush it."""
+    try:
+        f.write(data)
+        f.flush()
     except OSError as exc:
         raise OptionsError(f"cannot write {path}: {exc.strerror or exc}") from None
 
@@ -572,7 +611,7 @@ def _percent(text: str) -> float:
         raise argparse.ArgumentTypeError(f"expected a percentage from 0 to 100, found {text!r}") from None
     if not 0 <= value <= 100:
         raise argparse.ArgumentTypeError(f"expected a percentage from 0 to 100, found {text!r}")
-    return value
+    return value + 0.0  # -0 is 0: the verdict says 0%, never -0%
 
 
 def _coverage(args: argparse.Namespace) -> int:
@@ -596,14 +635,18 @@ def _coverage(args: argparse.Namespace) -> int:
             verdict = "FAILED" if below else "ok"
             text += (f"\n{verdict}: edge coverage {result.edge_percent:.1f}% "
                      f"{'is under' if below else 'reaches'} --fail-under {args.fail_under:g}%")
-    if args.output and args.output != "-":  # file names that are not UTF-8 as standard output writes them
-        _save(args.output, (text + "\n").encode(errors="backslashreplace"))
+    if args.output and args.output != "-":
+        _save_text(args.output, text + "\n")
     else:
         _write(text)
     return EXIT_INPUT if result.input_errors else EXIT_VIOLATIONS if below else EXIT_OK
 
 
 # --- jobfsm paths: the fewest legal traces that cover the lifecycle ---
+
+PATHS_POLL_LIMIT = 100_000
+"""The most polls ``jobfsm paths`` writes (through ``--repeat``): the traces are built in memory."""
+
 
 def _paths_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     pth = sub.add_parser("paths", help="write the fewest legal traces that together cover every edge",
@@ -616,9 +659,10 @@ def _paths_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     pth.add_argument("-o", "--output", metavar="PATH", help="write here instead of standard output")
     pth.add_argument("--statuses", action="store_true",
                      help="cover every status instead of every edge: fewer traces (every edge covers every status)")
-    pth.add_argument("--repeat", type=int, default=1, metavar="N",
-                     help="polls per visit to a non-terminal status (default 1)")
-    pth.add_argument("--job-key", default="job", metavar="FIELD", help="field naming each trace (default: job)")
+    pth.add_argument("--repeat", type=int, metavar="N",
+                     help=f"with json or jsonl: polls per visit to a non-terminal status (default 1; at most what "
+                     f"keeps the traces to {PATHS_POLL_LIMIT} polls)")
+    pth.add_argument("--job-key", metavar="FIELD", help="with json or jsonl: field naming each trace (default: job)")
     _spec_option(pth)
     pth.set_defaults(run=_paths)
 
@@ -629,102 +673,26 @@ def _paths(args: argparse.Namespace) -> int:
 
     cover: Target = "statuses" if args.statuses else "edges"
     spec = _lifecycle(args)
+    walks = covering_walks(spec, cover=cover)
     if args.format == "text":
-        walks = covering_walks(spec, cover=cover)
+        if extra := [o for o, v in (("--repeat", args.repeat), ("--job-key", args.job_key)) if v is not None]:
+            verb = "shapes" if len(extra) == 1 else "shape"
+            raise OptionsError(f"{' and '.join(extra)} {verb} the bodies of --format json and jsonl; --format text "
+                               "prints statuses only: drop them")
         width = len(str(len(walks)))
         text = "\n".join(f"path-{n:0{width}d}: {' '.join(w)}" for n, w in enumerate(walks, 1))
     else:
-        log = covering_traces(spec, cover=cover, repeat=args.repeat, job_key=check_job_key(args.job_key))
+        repeat = 1 if args.repeat is None else args.repeat
+        visits = sum(1 for w in walks for status in w if not spec.is_terminal(status))
+        most = max(1, (PATHS_POLL_LIMIT - len(walks)) // max(visits, 1))
+        if not 1 <= repeat <= most:
+            raise OptionsError(f"--repeat {repeat}: expected a number of polls per visit from 1 to {most} (the "
+                               f"traces hold at most {PATHS_POLL_LIMIT} polls)")
+        job_key = check_job_key("job" if args.job_key is None else args.job_key)
+        log = covering_traces(spec, cover=cover, repeat=repeat, job_key=job_key)
         text = "\n".join(json.dumps(body) for body in log) if args.format == "jsonl" else json.dumps(log, indent=1)
     if args.output and args.output != "-":
-        _save(args.output, (text + "\n").encode())
+        _save_text(args.output, text + "\n")
     else:
         _write(text)
     return EXIT_OK
-
-
-# --- jobfsm serve: a fake monitor over HTTP, for clients in any language ---
-
-def _serve_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    srv = sub.add_parser("serve", help="serve a fake monitor URL over HTTP, quirks included",
-                         description="Serve a fake monitor on 127.0.0.1 that plays the given statuses (a legal "
-                         "trace) or a seeded random walk, with the real service's HTTP semantics and optional "
-                         "quirks. Prints the monitor's URL, serves until interrupted (Ctrl-C, SIGTERM) or "
-                         "--timeout, then validates what it answered (exit 1 on a violation at --fail-on) and "
-                         "writes it to --har.")
-    srv.add_argument("statuses", nargs="*", metavar="STATUS", help="the scenario (or give --seed)")
-    srv.add_argument("--seed", type=int, help="play a seeded random complete legal walk instead")
-    srv.add_argument("--port", type=int, default=0, help="port on 127.0.0.1 (default: a free one)")
-    srv.add_argument("--accepted-completed", action="store_true", help="quirk: a 202 carrying completed first")
-    srv.add_argument("--server-error", action="store_true", help="quirk: a 500 carrying the first inProgress")
-    srv.add_argument("--auth-401", action="store_true", help="quirk: 401 to any poll sending Authorization")
-    srv.add_argument("--expire-after", type=int, metavar="N", help="quirk: 404 after N terminal answers")
-    srv.add_argument("--long-queue", type=int, default=0, metavar="N", help="quirk: N extra notStarted answers")
-    srv.add_argument("--all-quirks", action="store_true", help="every quirk (expiry after 1, a queue of 3)")
-    srv.add_argument("--poll-limit", type=int, default=1000, metavar="N", help="answer 503 past N polls")
-    srv.add_argument("--no-check", action="store_true",
-                     help="play the statuses even when they break the lifecycle (the verdict then reports it)")
-    srv.add_argument("--timeout", type=float, metavar="SECONDS", help="stop serving after this long")
-    srv.add_argument("--har", metavar="PATH", help="write what was asked and answered here, as HAR 1.2")
-    srv.add_argument("--fail-on", choices=SEVERITIES, default="error",
-                     help="lowest severity of the recording that makes the exit code 1 (default: error)")
-    _spec_option(srv)
-    srv.set_defaults(run=_serve)
-
-
-def _serve(args: argparse.Namespace) -> int:
-    import signal
-    import threading
-
-    from jobfsm.errors import ScenarioError
-    from jobfsm.fake import FakeServer, Quirks
-    from jobfsm.validation import Options
-
-    if args.all_quirks:
-        quirks = Quirks.all(expire_after=args.expire_after or 1, long_queue=args.long_queue or 3)
-    else:
-        quirks = Quirks(args.accepted_completed, args.server_error, args.auth_401, args.expire_after,
-                        args.long_queue)
-    if args.timeout is not None and not args.timeout > 0:
-        raise OptionsError(f"--timeout must be a positive number of seconds, found {args.timeout:g}")
-    if not args.statuses and args.seed is None:
-        raise OptionsError("nothing to serve: give the scenario's statuses (e.g. jobfsm serve notStarted inProgress "
-                           "completed) or --seed N for a random walk")
-    if args.statuses and args.seed is not None:
-        raise OptionsError("give the scenario's statuses or --seed N for a random walk, not both")
-    scenario = args.statuses or None
-    spec = _lifecycle(args)
-    try:
-        server = FakeServer(port=args.port).start()
-    except OSError as exc:
-        raise OptionsError(f"cannot listen on 127.0.0.1:{args.port}: {exc.strerror or exc}") from None
-    stop = threading.Event()
-    previous = signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    try:
-        try:
-            monitor = server.monitor(scenario, seed=args.seed, quirks=quirks, poll_limit=args.poll_limit,
-                                     check=not args.no_check, spec=spec)
-        except ScenarioError as exc:  # the remedy is the command's own, not the Python API's check=False
-            raise ScenarioError(exc.problem, exc.violations, "pass --no-check to play it anyway"
-                                if exc.remedy else "") from None
-        until = "until interrupted" if args.timeout is None else f"for {args.timeout:g} s or until interrupted"
-        _write(f"monitor: {monitor.url}\nstart: {monitor.start_url}\nserving {until} "
-               f"({' '.join(b['status'] for b in monitor.scenario)})")
-        with contextlib.suppress(KeyboardInterrupt):
-            stop.wait(args.timeout)
-    finally:
-        server.stop()
-        signal.signal(signal.SIGTERM, previous)
-    if args.har and args.har != "-":
-        _save(args.har, json.dumps(monitor.har(), indent=1).encode())
-    if not monitor.exchanges:
-        _write("no requests were made")
-        return EXIT_OK
-    job = monitor.report(Options(fail_on=args.fail_on))
-    ok = job.ok and not server.errors  # a client that polled past the limit fails the run
-    lines = [f"{job.name}: {'ok' if ok else 'FAILED'} ({final_text(job.final)}, "
-             f"{len(monitor.exchanges)} requests, {len(monitor.polls)} polls)"]
-    lines += [f"  {v.line()}" for v in job.violations]
-    lines += [f"  error: {exc}" for exc in server.errors[:1]]
-    _write("\n".join(lines))
-    return EXIT_OK if ok else EXIT_VIOLATIONS

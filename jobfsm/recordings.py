@@ -34,6 +34,9 @@ class Exchange:
     headers: Mapping[str, str]
     request_headers: Mapping[str, str]
     body: Any  # the decoded JSON body, or None
+    monitor: str | None = None
+    """The monitor this request polled, when the recording says (HAR ``_monitor``; '' for none): the
+    fake monitor knows; otherwise monitors are found by what the requests do."""
 
 
 _ENTRY_ERRORS = (KeyError, TypeError, ValueError, AttributeError, OSError, EOFError, OverflowError, zlib.error)
@@ -81,11 +84,14 @@ def read_har(data: bytes, problems: list[InputProblem]) -> list[Exchange]:
                 raise ValueError(f"content.encoding {shorten(encoding)} is not base64")
             raw = (_base64(text) if encoding else text.encode()) if text else b""
             headers = _har_headers(_get(response, "headers", "response", required=False), "response")
+            monitor = _get(entry, "_monitor", "", required=False)
+            if monitor is not None and not isinstance(monitor, str):
+                raise ValueError(f"_monitor is {json_kind(monitor)}, not the monitor's URL (or '' for none)")
             out.append(Exchange(i, _text(_get(request, "method", "request"), "request.method").upper(),
                                 _text(_get(request, "url", "request"), "request.url"),
                                 _code(_get(response, "status", "response")), headers,
                                 _har_headers(_get(request, "headers", "request", required=False), "request"),
-                                _json(raw, headers)))
+                                _json(raw, headers), monitor))
         except _ENTRY_ERRORS as exc:
             problems.append(InputProblem(None, f"entry {i}", f"unreadable HAR entry: {_why(exc)}"))
     return out
@@ -220,9 +226,12 @@ def check_exchanges(exchanges: list[Exchange], validator: Validator, source: str
     named = _named_monitors(exchanges)
     checks: dict[str, JobCheck] = {}
     for ex in exchanges:
-        url = _monitor_of(ex.url, named) if ex.method == "GET" else None
-        if url is None and ex.method == "GET" and ex.url in monitors:
-            url = ex.url
+        if ex.monitor is not None:  # the recording says which monitor this request polled, if any
+            url = ex.monitor or None
+        else:
+            url = _monitor_of(ex.url, named) if ex.method == "GET" else None
+            if url is None and ex.method == "GET" and ex.url in monitors:
+                url = ex.url
         if url is not None:
             check = checks.get(url)
             if check is None:

@@ -349,3 +349,46 @@ def test_python_m_jobfsm_version():
     proc = subprocess.run([sys.executable, "-m", "jobfsm", "--version"], capture_output=True, text=True,
                           timeout=60, check=False)
     assert (proc.returncode, proc.stdout, proc.stderr) == (0, f"jobfsm {__version__}\n", "")
+
+
+@pytest.mark.parametrize(("fmt", "line"), [
+    ("text", "\\udcff.json: input error: cannot read: No such file or directory"),
+    ("junit", '      <error type="input-error" message="cannot read: No such file or directory">\\udcff.json: input '
+              'error: cannot read: No such file or directory</error>'),
+], ids=["text", "junit"])
+def test_output_file_escapes_names_as_standard_output_does(fmt, line, tmp_path):
+    """coverage -o writes a file name that is not UTF-8 with the escape standard output uses, not a traceback."""
+    assert main(["coverage", "--format", fmt, "-o", "out", "ok.txt", "\udcff.json"]) == 2
+    assert line in (tmp_path / "out").read_text(encoding="utf-8").splitlines()
+
+
+@pytest.mark.parametrize(("argv", "message"), [
+    (["--repeat", "200000"], "--repeat 200000: expected a number of polls per visit from 1 to 4347 (the traces hold "
+                             "at most 100000 polls)"),
+    (["--repeat", "0"], "--repeat 0: expected a number of polls per visit from 1 to 4347 (the traces hold at most "
+                        "100000 polls)"),
+    (["--format", "text", "--repeat", "3"], "--repeat shapes the bodies of --format json and jsonl; --format text "
+                                            "prints statuses only: drop them"),
+    (["--format", "text", "--repeat", "1", "--job-key", "x"],
+     "--repeat and --job-key shape the bodies of --format json and jsonl; --format text prints statuses only: drop "
+     "them"),
+], ids=["repeat-too-many", "repeat-zero", "text-repeat", "text-repeat-and-job-key"])
+def test_paths_options_that_cannot_apply(argv, message, capsys):
+    """paths refuses a --repeat that would build more than its poll limit in memory, and options --format text
+    would ignore, in one line (exit 2)."""
+    assert main(["paths", *argv]) == 2
+    assert capsys.readouterr().err == f"jobfsm: error: {message}\n"
+
+
+def test_paths_largest_repeat_stays_within_the_poll_limit(tmp_path):
+    """The largest --repeat paths accepts writes no more polls than its limit."""
+    from jobfsm.cli import PATHS_POLL_LIMIT
+
+    assert main(["paths", "--format", "jsonl", "--repeat", "4347", "-o", "p.jsonl"]) == 0
+    assert PATHS_POLL_LIMIT - 100 < len((tmp_path / "p.jsonl").read_text().splitlines()) <= PATHS_POLL_LIMIT
+
+
+def test_fail_under_minus_zero_reads_zero(capsys):
+    """--fail-under -0 is 0%, and the verdict says so, not -0%."""
+    assert main(["coverage", "--fail-under", "-0", "ok.txt"]) == 0
+    assert capsys.readouterr().out.splitlines()[-1] == "ok: edge coverage 15.4% reaches --fail-under 0%"

@@ -17,13 +17,16 @@ import pytest
 
 from jobfsm.cli import main
 from jobfsm.coverage import CoverageCollector
-from jobfsm.errors import ObservationError, OptionsError, TraceViolationError
+from jobfsm.errors import InputError, ObservationError, OptionsError, TraceViolationError
 from jobfsm.fake import FakeMonitor, FakeServer, PollLimitError, Quirks, ScenarioError, random_walk
 from jobfsm.lifecycle import LIFECYCLE
 from jobfsm.paths import covering_walks
+from jobfsm.spec import Spec
+from jobfsm.specfile import read_spec
 from jobfsm.validation import Options, validate
 
 HAPPY = ["notStarted", "inProgress", "completed"]
+LRO = Path(__file__).parent.parent / "examples" / "specs" / "long-running-operation.toml"
 
 
 def codes(monitor: FakeMonitor, polls: int, headers: dict[str, str] | None = None) -> list[tuple[int, Any]]:
@@ -84,6 +87,50 @@ def test_quirks(quirks: Quirks, expected: list[tuple[int, str]], found: list[str
     assert monitor.report().ok
 
 
+@pytest.mark.parametrize(("scenario", "spec", "expected"), [
+    (["notStarted", "waiting", "inProgress", "completed"], LIFECYCLE, [202, 202, 500, 303]),
+    (["notStarted", "cancelPending", "cancelled"], LIFECYCLE, [202, 202, 200]),
+    (["notStarted", "running", "succeeded"], read_spec(str(LRO)), [202, 500, 303]),
+], ids=["waiting-first", "no-inProgress", "own-spec"])
+def test_server_error_hits_the_first_inprogress(scenario: list[str], spec: Spec, expected: list[int]) -> None:
+    """server_error answers 500 to the first inProgress poll, as documented, not to an earlier waiting or
+    cancelPending; a scenario without inProgress gets none; a spec of one's own fails its working status."""
+    monitor = FakeMonitor(scenario, spec=spec, quirks=Quirks(server_error=True))
+    assert [code for code, _ in codes(monitor, len(expected))] == expected
+
+
+@pytest.mark.parametrize(("scenario", "expected"), [
+    (["inProgress", "completed"], [(202, "notStarted")] * 2 + [(202, "inProgress"), (303, "completed")]),
+    ([{"operation": "DownloadUrl", "percentageComplete": 40.0, "status": "inProgress"}, {"status": "failed"}],
+     [(202, {"operation": "DownloadUrl", "percentageComplete": 0.0, "status": "notStarted"})] * 2
+     + [(202, {"operation": "DownloadUrl", "percentageComplete": 40.0, "status": "inProgress"}),
+        (200, {"status": "failed"})]),
+], ids=["statuses", "bodies"])
+def test_a_long_queue_before_a_scenario_that_starts_later(scenario: list[Any], expected: list[Any]) -> None:
+    """long_queue gives its notStarted answers even when the scenario starts past notStarted: they come
+    first, with the operation of the scenario's first body, and the recording still validates."""
+    monitor = FakeMonitor(scenario, quirks=Quirks(long_queue=2))
+    answers = [monitor("GET", monitor.url) for _ in expected]
+    if isinstance(scenario[0], str):
+        assert [(a.code, a.json()["status"]) for a in answers] == expected
+    else:
+        assert [(a.code, a.json()) for a in answers] == expected
+    assert rules(monitor) == []
+
+
+def test_a_long_queue_costs_no_memory() -> None:
+    """long_queue is a count, not a list of answers: a billion queued answers take no more memory than three."""
+    import tracemalloc
+
+    tracemalloc.start()
+    try:
+        monitor = FakeMonitor(HAPPY, quirks=Quirks(long_queue=10**9))
+        assert tracemalloc.get_traced_memory()[1] < 1 << 20
+    finally:
+        tracemalloc.stop()
+    assert codes(monitor, 3) == [(202, "notStarted")] * 3
+
+
 def test_401_whenever_an_authorization_header_is_sent() -> None:
     """With auth_401, a poll with Authorization gets 401 and the job does not move; without, it goes on."""
     monitor = FakeMonitor(HAPPY, quirks=Quirks(auth_401=True))
@@ -112,6 +159,45 @@ def test_start_url_and_other_requests() -> None:
     assert len(monitor.polls) == 3
     assert monitor.served == HAPPY
     assert monitor.report().ok
+
+
+@pytest.mark.parametrize(("method", "where", "allow"), [
+    ("POST", "item_url", "GET"), ("DELETE", "item_url", "GET"), ("PUT", "url", "GET"), ("HEAD", "url", "GET"),
+    ("GET", "start_url", "POST"),
+], ids=["post-item", "delete-item", "put-monitor", "head-monitor", "get-start"])
+def test_other_methods_get_405(method: str, where: str, allow: str) -> None:
+    """Each URL answers its one method; any other gets 405 with Allow naming it (the result item too, which
+    used to answer 200 with the item to a POST or a DELETE)."""
+    monitor = FakeMonitor(HAPPY)
+    answer = monitor(method, getattr(monitor, where))
+    assert (answer.code, answer.headers["Allow"], answer.json()["error"]["code"]) == (405, allow, "methodNotAllowed")
+
+
+def test_the_verdict_is_one_job_per_monitor_as_validate_reads_its_har(tmp_path: Path,
+                                                                     capsys: pytest.CaptureFixture[str]) -> None:
+    """Polls of the monitor with a query of their own (a cache-buster) and without are one job in report(),
+    not the first URL seen; `jobfsm validate` on the HAR the fake writes reads the same one job."""
+    monitor = FakeMonitor(HAPPY)
+    for url in (monitor.url + "?a=b", monitor.url, monitor.url):
+        monitor("GET", url)
+    monitor("GET", monitor.item_url)
+    report = monitor.report()
+    assert (report.job, report.final, report.polls, report.violations) == (monitor.url, "completed", 3, ())
+    assert len(monitor.polls) == 3
+    har = tmp_path / "fake.har"
+    har.write_text(json.dumps(monitor.har()))
+    assert main(["validate", "--format", "json", str(har)]) == 0
+    jobs = json.loads(capsys.readouterr().out)["jobs"]
+    assert [(j["job"], j["final"], j["polls"], j["violations"]) for j in jobs] == [(monitor.url, "completed", 3, [])]
+
+
+def test_a_query_the_monitor_url_lacks_is_no_poll() -> None:
+    """A monitor URL with a query of its own is polled with that query first (more may follow); the same path
+    with another query is another resource, 404."""
+    monitor = FakeMonitor(HAPPY, url="https://tenant.example/_api/v2.1/drive/operations/7?c=x")
+    assert monitor("GET", monitor.url + "&_=1").code == 202
+    assert monitor("GET", "https://tenant.example/_api/v2.1/drive/operations/7?c=y").code == 404
+    assert [ex.monitor for ex in monitor.exchanges] == [monitor.url, ""]
 
 
 def test_seeded_random_walks_are_legal_complete_and_repeatable() -> None:
@@ -144,6 +230,90 @@ def test_bad_scenarios(kwargs: dict[str, Any], error: type[Exception], message: 
     with pytest.raises(error) as exc:
         FakeMonitor(**kwargs)
     assert str(exc.value) == message
+
+
+@pytest.mark.parametrize(("kwargs", "error", "message"), [
+    ({"poll_limit": "3"}, OptionsError, "poll_limit must be an integer of at least 1, found '3'"),
+    ({"poll_limit": 0}, OptionsError, "poll_limit must be an integer of at least 1, found 0"),
+    ({"poll_limit": True}, OptionsError, "poll_limit must be an integer of at least 1, found True"),
+    ({"quirks": "all"}, OptionsError,
+     "quirks must be a Quirks, such as Quirks(auth_401=True) or Quirks.all(), found 'all'"),
+    ({"quirks": {"auth_401": True}}, OptionsError,
+     "quirks must be a Quirks, such as Quirks(auth_401=True) or Quirks.all(), found dict"),
+    ({"spec": "x"}, OptionsError,
+     "spec must be a Spec, such as jobfsm.specfile.read_spec('my-lifecycle.toml'), found 'x'"),
+    ({"url": 5}, OptionsError, "url must be an absolute URL such as https://monitor.fake.invalid/monitor/1, found 5"),
+    ({"url": "/monitor/1"}, OptionsError,
+     "url must be an absolute URL such as https://monitor.fake.invalid/monitor/1, found '/monitor/1'"),
+    ({"url": "http://[/monitor"}, OptionsError,
+     "url must be an absolute URL such as https://monitor.fake.invalid/monitor/1, found 'http://[/monitor'"),
+    ({"seed": "7", "scenario": None}, OptionsError, "seed must be an integer, found '7'"),
+    ({"check": "no"}, OptionsError, "check must be True or False, found 'no'"),
+    ({"scenario": [{"status": "notStarted", "at": object()}]}, ScenarioError,
+     "body 0 of the scenario cannot be sent as JSON: Object of type object is not JSON serializable"),
+    ({"scenario": [{"status": "notStarted"}, {"status": "failed", "percentageComplete": float("nan")}],
+      "check": False}, ScenarioError,
+     "body 1 of the scenario cannot be sent as JSON: Out of range float values are not JSON compliant"),
+], ids=["poll-limit-str", "poll-limit-zero", "poll-limit-bool", "quirks-str", "quirks-dict", "spec-str", "url-int",
+        "url-relative", "url-unparsable", "seed-str", "check-str", "body-not-json", "body-nan-unchecked"])
+def test_bad_arguments_are_refused_at_construction(kwargs: dict[str, Any], error: type[Exception],
+                                                   message: str) -> None:
+    """Arguments of the wrong type or out of range are refused when the monitor is made, in one line, not
+    at the first poll (or in the server's thread)."""
+    kwargs = {"scenario": HAPPY, **kwargs}
+    with pytest.raises(error) as exc:
+        FakeMonitor(kwargs.pop("scenario"), **kwargs)
+    assert str(exc.value) == message
+
+
+@pytest.mark.parametrize(("kwargs", "message"), [
+    ({"long_queue": True}, "long_queue must be an integer of at least 0, found True"),
+    ({"long_queue": -1}, "long_queue must be an integer of at least 0, found -1"),
+    ({"expire_after": True}, "expire_after must be a positive integer or None, found True"),
+    ({"expire_after": 0}, "expire_after must be a positive integer or None, found 0"),
+    ({"auth_401": "yes"}, "auth_401 must be True or False, found 'yes'"),
+], ids=["long-queue-bool", "long-queue-negative", "expire-after-bool", "expire-after-zero", "flag-str"])
+def test_bad_quirks(kwargs: dict[str, Any], message: str) -> None:
+    """Quirks refuses values that are not what each quirk counts (True is not a number of answers)."""
+    with pytest.raises(OptionsError) as exc:
+        Quirks(**kwargs)
+    assert str(exc.value) == message
+
+
+@pytest.mark.parametrize(("request_", "message"), [
+    (("GET", FakeMonitor(HAPPY).url, [("Authorization", "x")]),
+     "headers must be a mapping of header names to values, all strings; found list"),
+    (("GET", FakeMonitor(HAPPY).url, {"X-Count": 1}),
+     "headers must be a mapping of header names to values, all strings; found dict"),
+    ((None, FakeMonitor(HAPPY).url, {}), "a request is a method and a URL, both strings; found None and "
+                                         "'https://monitor.fake.invalid/monitor/1'"),
+    (("GET", "http://[::1/monitor/1", {}), "cannot read the URL 'http://[::1/monitor/1': Invalid IPv6 URL"),
+], ids=["headers-list", "header-value-int", "method-none", "url-unreadable"])
+def test_bad_requests_in_process(request_: tuple[Any, Any, Any], message: str) -> None:
+    """A request the in-process monitor cannot read is an OptionsError naming what was wrong, and is not
+    recorded."""
+    monitor = FakeMonitor(HAPPY)
+    with pytest.raises(OptionsError) as exc:
+        monitor(*request_)
+    assert (str(exc.value), monitor.exchanges) == (message, [])
+
+
+@pytest.mark.parametrize(("scenario", "check", "expected", "found"), [
+    (["notStarted", "running", "completed"], True, [(202, "notStarted"), (202, "running"), (303, "completed")],
+     ["status-alias"]),
+    (["notStarted", "updating", "deleteFailed"], True, [(202, "notStarted"), (202, "updating"), (200, "deleteFailed")],
+     ["status-alias", "status-alias"]),
+    (["notStarted", "Completed"], False, [(202, "notStarted"), (303, "Completed")], ["status-case"]),
+    (["notStarted", "bogus", "failed"], False, [(202, "notStarted"), (202, "bogus"), (200, "failed")],
+     ["unknown-status"]),
+], ids=["alias-running", "old-vocabulary", "miscased-unchecked", "unknown-unchecked"])
+def test_statuses_are_served_as_written(scenario: list[str], check: bool, expected: list[tuple[int, str]],
+                                        found: list[str]) -> None:
+    """An alias, a miscased status or (check off) an unknown one is served as written, with the code of the
+    status the validator reads it as; the verdict notes it as `jobfsm validate` does."""
+    monitor = FakeMonitor(scenario, check=check)
+    assert codes(monitor, len(expected)) == expected
+    assert [v.rule for v in monitor.report().violations if v.rule != "skipped-states"] == found
 
 
 def test_an_illegal_scenario_plays_with_check_off() -> None:
@@ -195,6 +365,22 @@ def test_check_observed() -> None:
     assert str(exc.value) == (
         f"{monitor.url}: the monitor ended at failed, but the client reports no known status; served: "
         f"notStarted -> inProgress -> waiting -> inProgress -> failed; observed: nothing")
+
+
+@pytest.mark.parametrize(("observed", "found"), [
+    ("completed", "a single string; wrap one poll in a list"),
+    ({"status": "completed"}, "a single object; wrap one poll in a list"),
+    (5, "int"),
+], ids=["string", "dict", "not-iterable"])
+def test_check_observed_refuses_what_is_not_a_trace(observed: Any, found: str) -> None:
+    """check_observed takes a sequence of polls: a single status or body, or no sequence at all, is refused in
+    one line, as Validator.validate does, instead of being read character by character or raising TypeError."""
+    monitor = FakeMonitor(HAPPY)
+    codes(monitor, 3)
+    with pytest.raises(InputError) as exc:
+        monitor.check_observed(observed)
+    assert str(exc.value) == ("observed: expected a sequence of the polls the client saw (statuses or bodies), "
+                              f"found {found}")
 
 
 def test_covering_walks_played_by_fakes_cover_every_edge() -> None:
@@ -374,13 +560,17 @@ def test_serve_command_plays_a_scenario_until_terminated(tmp_path, capsys: pytes
     assert f"{har} job {url}: ok (final completed, 7 polls)" in capsys.readouterr().out
 
 
+NEVER_POLLED = "  error: the client never polled the monitor; no requests were made"
+
+
 @pytest.mark.parametrize(("argv", "code", "out", "err"), [
-    (["--timeout", "0.1", "notStarted"], 0, "no requests were made", ""),
+    (["--timeout", "0.1", "notStarted"], 1, NEVER_POLLED, ""),
     (["--timeout", "0.1", "completed", "inProgress"], 2, "",
      "jobfsm: error: the scenario is not a legal trace: [1]: error: left-terminal: inProgress after terminal status "
      "completed; a terminal status may only repeat; pass --no-check to play it anyway"),
-    (["--timeout", "0.1", "--no-check", "completed", "inProgress"], 0, "no requests were made", ""),
-    (["--timeout", "0"], 2, "", "jobfsm: error: --timeout must be a positive number of seconds, found 0"),
+    (["--timeout", "0.1", "--no-check", "completed", "inProgress"], 1, NEVER_POLLED, ""),
+    (["--timeout", "0", "notStarted"], 2, "", "jobfsm: error: --timeout 0: expected a number of seconds above 0 and "
+                                              "at most 604800 (a week); leave it out to serve until interrupted"),
     (["--timeout", "0.1"], 2, "", "jobfsm: error: nothing to serve: give the scenario's statuses (e.g. jobfsm serve "
                                   "notStarted inProgress completed) or --seed N for a random walk"),
     ([], 2, "", "jobfsm: error: nothing to serve: give the scenario's statuses (e.g. jobfsm serve notStarted "
@@ -391,7 +581,8 @@ def test_serve_command_plays_a_scenario_until_terminated(tmp_path, capsys: pytes
         "statuses-and-seed"])
 def test_serve_command_exits(argv: list[str], code: int, out: str, err: str,
                              capsys: pytest.CaptureFixture[str]) -> None:
-    """`jobfsm serve` with nothing polled exits 0; an illegal or missing scenario is a usage error (2)."""
+    """`jobfsm serve` with nothing polled exits 1 (the client failed); an illegal or missing scenario is a usage
+    error (2)."""
     assert main(["serve", *argv]) == code
     got = capsys.readouterr()
     assert got.out.splitlines()[-1:] == ([out] if out else [])
@@ -444,9 +635,9 @@ def test_serve_command_plays_a_spec_of_its_own() -> None:
 
 def test_serve_command_says_how_long_it_serves(capsys: pytest.CaptureFixture[str]) -> None:
     """With --timeout, `jobfsm serve` says it serves for that long or until interrupted."""
-    assert main(["serve", "--timeout", "0.1", "notStarted", "failed"]) == 0
+    assert main(["serve", "--timeout", "0.1", "notStarted", "failed"]) == 1
     lines = capsys.readouterr().out.splitlines()
-    assert lines[2:] == ["serving for 0.1 s or until interrupted (notStarted failed)", "no requests were made"]
+    assert lines[2] == "serving for 0.1 s or until interrupted (notStarted failed)"
 
 
 def test_serve_command_port_in_use(capsys: pytest.CaptureFixture[str]) -> None:

@@ -58,6 +58,36 @@ def test_broken_pipe_keeps_the_verdict() -> None:
     assert (done.returncode, done.stderr) == (1, "")
 
 
+SPECS = Path(__file__).parent.parent / "jobfsm"
+
+
+@pytest.mark.parametrize(("argv", "code"), [
+    (["coverage", "--fail-under", "100", str(EXAMPLES / "legal.json")], 1),
+    (["spec", "--diff", str(SPECS / "asyncjobstatus.toml"), str(EXAMPLES / "specs" / "long-running-operation.toml")],
+     1),
+    (["spec", "--check", "BAD"], 1),
+    (["check", "completed", "inProgress"], 1),
+    (["validate", "--format", "json", str(EXAMPLES / "illegal.json")], 1),
+    (["validate", "missing.json"], 2),
+    (["render", "--check", "DIR"], 1),
+    (["rules"], 0),
+], ids=["coverage-under", "spec-diff", "spec-check", "check", "validate-json", "validate-missing", "render-check",
+        "rules"])
+def test_closed_standard_output_keeps_every_verdict(argv: list[str], code: int, tmp_path: Path) -> None:
+    """A standard output whose reader has gone (`| true`) silences the output, never the exit code, in every
+    command."""
+    (tmp_path / "bad.toml").write_text('name = "x"\n')
+    argv = [str(tmp_path / "bad.toml") if a == "BAD" else str(tmp_path) if a == "DIR" else a for a in argv]
+    read, write = os.pipe()
+    os.close(read)  # every write to standard output now fails with EPIPE, as after `| true`
+    try:
+        done = subprocess.run([*RUN, *argv], stdout=write, stderr=subprocess.PIPE, text=True, timeout=60,
+                              cwd=tmp_path)
+    finally:
+        os.close(write)
+    assert (done.returncode, done.stderr) == (code, "")
+
+
 def test_output_in_a_narrow_encoding_escapes() -> None:
     """Names that the output encoding cannot show are escaped, not a UnicodeEncodeError."""
     done = jobfsm("check", "inProgress", "fértig", env={**os.environ, "PYTHONIOENCODING": "ascii"})

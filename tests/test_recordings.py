@@ -276,6 +276,22 @@ def test_unnamed_urls_with_other_queries_are_other_monitors(tmp_path: Path) -> N
     _, _, jobs = har(tmp_path, entry("GET", MONITOR + "?op=1", 200, {"status": "completed", "resourceId": "a"}),
                      entry("GET", MONITOR + "?op=2", 200, {"status": "failed"}))
     assert jobs == [(MONITOR + "?op=1", "completed", 1), (MONITOR + "?op=2", "failed", 1)]
+def test_monitor_field_says_which_monitor_an_entry_polled(tmp_path: Path) -> None:
+    """An entry's _monitor (which the fake monitor writes) names the monitor it polled, whatever its URL's query;
+    '' says it polled none; without it, monitors are found as before."""
+    marked = [entry("GET", MONITOR + "?a=b", 202, {"status": "notStarted"}), entry("GET", MONITOR, 202,
+              {"status": "inProgress"}), entry("GET", MONITOR + "?_=3", 200, {"status": "failed"}),
+              entry("GET", "https://tenant.example/other", 200, {"status": "completed", "resourceId": "x"})]
+    for e, monitor in zip(marked, [MONITOR, MONITOR, MONITOR, ""], strict=True):
+        e["_monitor"] = monitor
+    assert har(tmp_path, *marked)[2] == [(MONITOR, "failed", 3)]
+    for e in marked:
+        del e["_monitor"]
+    assert har(tmp_path, *marked)[2] == [(MONITOR + "?a=b", "notStarted", 1), (MONITOR, "inProgress", 1),
+                                         (MONITOR + "?_=3", "failed", 1),
+                                         ("https://tenant.example/other", "completed", 1)]
+
+
 GET = {"method": "GET", "url": MONITOR}
 
 
@@ -300,8 +316,10 @@ GET = {"method": "GET", "url": MONITOR}
     ({"request": GET, "response": {"status": 200, "headers": [{"name": "Content-Type", "value": "application/json"}],
                                    "content": {"text": '{"status": "completed",}'}}},
      "the 'application/json' body is not valid JSON: trailing comma in object at column 24"),
+    ({"request": GET, "response": {"status": 200}, "_monitor": 1},
+     "_monitor is a number, not the monitor's URL (or '' for none)"),
 ], ids=["entry-number", "request-array", "content-string", "header-string", "header-without-value", "no-method",
-        "status-null", "status-array", "bad-base64", "corrupt-deflate", "broken-json-body"])
+        "status-null", "status-array", "bad-base64", "corrupt-deflate", "broken-json-body", "monitor-number"])
 def test_har_entry_of_the_wrong_shape_says_where_and_what(tmp_path: Path, bad: Any, message: str) -> None:
     """An entry's part of the wrong JSON type is named by its path with what was expected, not Python's words."""
     _, problems, jobs = har(tmp_path, entry("GET", MONITOR, 202, {"status": "inProgress"}), bad)
