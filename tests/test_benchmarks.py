@@ -19,6 +19,7 @@ def test_core_benchmark_runs_on_a_small_input() -> None:
              ("x  target" in line or "(for reference)" in line)]
     assert names == ["list: faster than transitions", "log: faster than transitions",
                      "log: time over bare dict decoding", "log: time over bare typed decoding",
+                     "log, reports listed: time over dict decoding",
                      "long-job log: time over bare dict decoding", "trackers: cheaper than a machine per job"]
 
 
