@@ -30,3 +30,13 @@ def hostile_spec() -> Spec:
                 Status("done", "terminal", "fin|ished", "success"))
     edges = tuple(Edge(a, f"go {b}", b, f"because {a}") for a, b in itertools.pairwise(chain))
     return Spec('weird "name" <&>', statuses, edges, (Alias("al|ias", "start", "note `x` *y*"),))
+
+
+def dense_spec(k: int) -> Spec:
+    """A lifecycle of k active statuses, each with an edge to every other one and to the end: k * k + 1 edges."""
+    statuses = (Status("init", "initial"), *(Status(f"a{i}", "active") for i in range(k)),
+                Status("done", "terminal", outcome="success"))
+    edges = [Edge("init", "go", "a0")]
+    for i in range(k):
+        edges += [Edge(f"a{i}", f"to{j}", f"a{j}") for j in range(k) if j != i] + [Edge(f"a{i}", "fin", "done")]
+    return Spec("dense", statuses, tuple(edges))

@@ -6,6 +6,7 @@ import itertools
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 from hypothesis import given
@@ -31,17 +32,6 @@ SIDE = Spec("side", (Status("i", "initial"), Status("a", "active"), Status("x", 
                      Status("z", "terminal", outcome="success")),
             (Edge("i", "go", "a"), Edge("a", "finish", "z"), Edge("a", "detour", "x"), Edge("x", "on", "y"),
              Edge("y", "back", "x"), Edge("x", "finish", "z")))
-DENSE = """
-from jobfsm.spec import Edge, Spec, Status
-def dense(k):
-    statuses = (Status("init", "initial"), *(Status(f"a{i}", "active") for i in range(k)),
-                Status("done", "terminal", outcome="success"))
-    edges = [Edge("init", "go", "a0")]
-    for i in range(k):
-        edges += [Edge(f"a{i}", f"to{j}", f"a{j}") for j in range(k) if j != i] + [Edge(f"a{i}", "fin", "done")]
-    return Spec("dense", statuses, tuple(edges))
-"""
-"""A lifecycle of k active statuses, each with an edge to every other one and to the end: k * k + 1 edges."""
 
 
 def run(*argv):
@@ -106,9 +96,12 @@ def test_a_loop_beside_the_way_is_joined_to_a_trace(cover: str, walks: list[list
 def test_a_dense_lifecycle_is_covered_in_seconds(cover: str) -> None:
     """100 statuses each with an edge to every other (10,001 edges) are covered in seconds, not the minutes that
     cancelling cycles took (a subprocess under a time limit), still with the fewest traces and polls."""
-    code = DENSE + f"""
+    code = f"""
+import sys
+sys.path.insert(0, {str(Path(__file__).parent)!r})
+from conftest import dense_spec
 from jobfsm.paths import covering_walks
-walks = covering_walks(dense(100), cover={cover!r})
+walks = covering_walks(dense_spec(100), cover={cover!r})
 print(len(walks), sum(map(len, walks)), len({{p for w in walks for p in zip(w, w[1:])}}), len({{*sum(walks, [])}}))
 """
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True)

@@ -11,6 +11,7 @@ import sys
 import xml.etree.ElementTree as ET
 
 import pytest
+from conftest import dense_spec
 
 from jobfsm import LIFECYCLE, Spec
 from jobfsm.cli import main
@@ -363,24 +364,13 @@ def test_images_up_to_the_edge_limit_are_drawn(tmp_path: os.PathLike[str]) -> No
     import subprocess
 
     _backend_or_skip("system")
-    for spec, name in ((_wide(200), "wide"), (_dense(14), "dense")):
+    for spec, name in ((_wide(200), "wide"), (dense_spec(14), "dense")):
         path = _spec_file(spec, tmp_path)
         out = os.path.join(tmp_path, f"{name}.svg")
         done = subprocess.run([sys.executable, "-m", "jobfsm", "render", "--spec", path, "-o", out],
                               capture_output=True, text=True, timeout=60)
         assert (done.returncode, done.stderr) == (0, "")
         assert ET.parse(out).getroot().tag == "{http://www.w3.org/2000/svg}svg"
-
-
-def _dense(k: int) -> Spec:
-    """init -> a0, every a to every other a and to done: k * k + 1 edges."""
-    from jobfsm import Edge, Status
-    statuses = (Status("init", "initial"), *(Status(f"a{i}", "active") for i in range(k)),
-                Status("done", "terminal", outcome="success"))
-    edges = [Edge("init", "go", "a0")]
-    for i in range(k):
-        edges += [Edge(f"a{i}", f"to{j}", f"a{j}") for j in range(k) if j != i] + [Edge(f"a{i}", "fin", "done")]
-    return Spec("dense", statuses, tuple(edges))
 
 
 def test_bidirectional_overrides_are_escaped_in_drawings() -> None:
