@@ -193,12 +193,13 @@ as_state(PyObject *o)
 /* ---------------------------------------------------------------- the stream's attributes */
 
 enum { A_OPEN, A_ENDED, A_HELD, A_MOVES, A_SUCCESS, A_TERMINAL, A_EXACT, A_FULL, A_FULL_FIELDS, A_LINE,
-       A_EMIT, A_REPORT, A_SOURCE, A_JOB_KEY, A_CLEAN, A_OBJECTS, A_SEQ = A_OBJECTS, A_NEXT, A_WINDOW, A_UNKEYED,
-       A_KEYED, A_SERIAL, A_CLEAN_JOBS, A_CLEAN_POLLS, A_ALL };
+       A_EMIT, A_REPORT, A_SOURCE, A_JOB_KEY, A_CLEAN, A_DONE, A_OBJECTS, A_SEQ = A_OBJECTS, A_NEXT, A_WINDOW,
+       A_UNKEYED, A_KEYED, A_SERIAL, A_CLEAN_JOBS, A_CLEAN_POLLS, A_DONE_AT, A_ALL };
 static const char *attr_strings[A_ALL] = {"open", "ended", "_held", "_moves", "_success", "_terminal", "_exact",
                                           "_full", "_full_fields", "_line", "_emit", "_report", "_source",
-                                          "_job_key", "_clean", "_seq", "_next", "_window", "unkeyed_polls",
-                                          "keyed", "_serial", "clean_jobs", "clean_polls"};
+                                          "_job_key", "_clean", "_done", "_seq", "_next", "_window",
+                                          "unkeyed_polls", "keyed", "_serial", "clean_jobs", "clean_polls",
+                                          "_done_at"};
 static PyObject *attr_names[A_ALL];
 static PyObject *report_type; /* jobfsm.report.JobReport */
 static PyObject *empty_tuple;
@@ -209,7 +210,7 @@ static PyObject *empty_tuple;
 typedef struct {
     PyObject *obj;
     PyObject *o[A_OBJECTS];
-    Py_ssize_t seq, next, window, unkeyed, clean_jobs, clean_polls;
+    Py_ssize_t seq, next, window, unkeyed, clean_jobs, clean_polls, done_at;
     unsigned long long serial; /* the stream's own number, never reused in a process */
     int keyed;
     int known;                  /* 0 when the spec has more statuses than KNOWN */
@@ -320,7 +321,7 @@ stream_load(PyObject *obj, Stream *st)
     if (!PyDict_CheckExact(st->o[A_OPEN]) || !PyDict_CheckExact(st->o[A_ENDED]) || !PyDict_CheckExact(st->o[A_HELD])
         || !PyDict_CheckExact(st->o[A_MOVES]) || !PyAnySet_Check(st->o[A_SUCCESS])
         || !PyAnySet_Check(st->o[A_TERMINAL]) || !PyDict_CheckExact(st->o[A_EXACT])
-        || !PyUnicode_Check(st->o[A_JOB_KEY])) {
+        || !PyUnicode_Check(st->o[A_JOB_KEY]) || !PyByteArray_CheckExact(st->o[A_DONE])) {
         PyErr_SetString(PyExc_TypeError, "jobfsm._speedups: not a LogStream");
         goto error;
     }
@@ -375,14 +376,14 @@ stream_done(Stream *st, PyObject *ok)
 static PyObject *job_report(PyObject *source, PyObject *job, PyObject *ok, PyObject *final, PyObject *polls,
                             PyObject *violations);
 
-/* Emit the report on the job whose state is `s` in first-appearance order: held back until every job
- * that appeared before it is out. `report` (stolen) is NULL for a light job with nothing to report, made
- * here unless the stream only counts such jobs (its `_clean`), as it counts every report without
- * violations. 0 or -1. */
+/* Release the report on the job whose state is `s` in first-appearance order: it waits in `_held` until
+ * every job that appeared before it is finished (`_done` says which are, a byte a job from `_next`).
+ * `report` (stolen) is NULL for a light job with nothing to report, made here unless the stream only
+ * counts such jobs (its `_clean`), as it counts every report without violations. 0 or -1. */
 static int
 release(Stream *st, State *s, PyObject *report)
 {
-    PyObject *job = report != NULL ? PyTuple_GET_ITEM(report, 1) : s->key;
+    PyObject *job = report != NULL ? PyTuple_GET_ITEM(report, 1) : s->key, *held = st->o[A_HELD];
     Py_ssize_t polls = s->polls;
     if (report != NULL && (polls = PyLong_AsSsize_t(PyTuple_GET_ITEM(report, 4))) == -1 && PyErr_Occurred())
         goto error;
@@ -395,7 +396,7 @@ release(Stream *st, State *s, PyObject *report)
     if (counted) {
         st->clean_jobs++;
         st->clean_polls += polls;
-        Py_XSETREF(report, Py_NewRef(Py_None));
+        Py_CLEAR(report);
     } else if (report == NULL) {
         PyObject *n = PyLong_FromSsize_t(s->polls);
         report = n == NULL ? NULL : job_report(st->o[A_SOURCE], s->key, Py_True, s->last, n, empty_tuple);
@@ -403,38 +404,63 @@ release(Stream *st, State *s, PyObject *report)
         if (report == NULL)
             return -1;
     }
-    if (s->seq != st->next) {
+    if (report != NULL) {
         PyObject *key = PyLong_FromSsize_t(s->seq);
-        int r = key == NULL ? -1 : PyDict_SetItem(st->o[A_HELD], key, report);
+        int r = key == NULL ? -1 : PyDict_SetItem(held, key, report);
         Py_XDECREF(key);
-        Py_DECREF(report);
-        return r;
-    }
-    for (;;) {
-        if (report != Py_None) {
-            PyObject *done = PyObject_CallOneArg(st->o[A_EMIT], report);
-            if (done == NULL)
-                goto error;
-            Py_DECREF(done);
-        }
-        Py_DECREF(report);
-        st->next++;
-        if (PyDict_GET_SIZE(st->o[A_HELD]) == 0)
-            return 0;
-        PyObject *key = PyLong_FromSsize_t(st->next);
-        if (key == NULL)
-            return -1;
-        report = PyDict_GetItemWithError(st->o[A_HELD], key);
-        if (report == NULL) {
-            Py_DECREF(key);
-            return PyErr_Occurred() ? -1 : 0;
-        }
-        Py_INCREF(report);
-        int r = PyDict_DelItem(st->o[A_HELD], key);
-        Py_DECREF(key);
+        Py_CLEAR(report);
         if (r < 0)
-            goto error;
+            return -1;
     }
+    PyObject *done = st->o[A_DONE];
+    Py_ssize_t i = s->seq - st->next + st->done_at, size = PyByteArray_GET_SIZE(done);
+    if (i < st->done_at) {
+        PyErr_SetString(PyExc_RuntimeError, "jobfsm._speedups: a job finished twice");
+        return -1;
+    }
+    if (i >= size) {
+        Py_ssize_t grown = i + 1 > 2 * size ? i + 1 : 2 * size;
+        if (PyByteArray_Resize(done, grown) < 0)
+            return -1;
+        memset(PyByteArray_AS_STRING(done) + size, 0, (size_t)(grown - size));
+        size = grown;
+    }
+    PyByteArray_AS_STRING(done)[i] = 1;
+    while (st->done_at < PyByteArray_GET_SIZE(done) && PyByteArray_AS_STRING(done)[st->done_at]) {
+        if (PyDict_GET_SIZE(held) != 0) {
+            PyObject *key = PyLong_FromSsize_t(st->next);
+            if (key == NULL)
+                return -1;
+            PyObject *shown = PyDict_GetItemWithError(held, key);
+            if (shown == NULL && PyErr_Occurred()) {
+                Py_DECREF(key);
+                return -1;
+            }
+            if (shown != NULL) {
+                Py_INCREF(shown);
+                int r = PyDict_DelItem(held, key);
+                PyObject *out = r < 0 ? NULL : PyObject_CallOneArg(st->o[A_EMIT], shown);
+                Py_DECREF(shown);
+                Py_XDECREF(out);
+                if (out == NULL) {
+                    Py_DECREF(key);
+                    return -1;
+                }
+            }
+            Py_DECREF(key);
+        }
+        st->next++;
+        st->done_at++;
+    }
+    size = PyByteArray_GET_SIZE(done);
+    if (st->done_at > 4096 && 2 * st->done_at > size) { /* drop what every job has passed */
+        char *d = PyByteArray_AS_STRING(done);
+        memmove(d, d + st->done_at, (size_t)(size - st->done_at));
+        if (PyByteArray_Resize(done, size - st->done_at) < 0)
+            return -1;
+        st->done_at = 0;
+    }
+    return 0;
 error:
     Py_XDECREF(report);
     return -1;
@@ -528,6 +554,7 @@ evict_jobs(Stream *st, int all)
     st->unkeyed = int_attr(st->obj, A_UNKEYED);
     st->clean_jobs = int_attr(st->obj, A_CLEAN_JOBS);
     st->clean_polls = int_attr(st->obj, A_CLEAN_POLLS);
+    st->done_at = int_attr(st->obj, A_DONE_AT);
     if (PyErr_Occurred())
         return -1;
     PyObject *keyed = PyObject_GetAttr(st->obj, attr_names[A_KEYED]);
@@ -545,6 +572,7 @@ evict_jobs(Stream *st, int all)
     if (set_int_attr(st->obj, A_NEXT, st->next) < 0 || set_int_attr(st->obj, A_UNKEYED, st->unkeyed) < 0
         || set_int_attr(st->obj, A_CLEAN_JOBS, st->clean_jobs) < 0
         || set_int_attr(st->obj, A_CLEAN_POLLS, st->clean_polls) < 0
+        || set_int_attr(st->obj, A_DONE_AT, st->done_at) < 0
         || PyObject_SetAttr(st->obj, attr_names[A_KEYED], st->keyed ? Py_True : Py_False) < 0) {
         Py_XDECREF(type);
         Py_XDECREF(value);

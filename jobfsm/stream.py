@@ -70,8 +70,12 @@ class LogStream:
         self._success, self._terminal, self._exact = validator.tables.success, validator.tables.terminal, exact
         self.open: dict[Any, _State] = {}
         self.ended: dict[Any, _State] = {}
-        self._held: dict[int, JobReport | None] = {}  # None: a clean report, counted
+        # reports leave in first-appearance order: _next is the first job not yet finished, _done[_done_at + i]
+        # is 1 when job _next + i is, and _held keeps the reports that wait for an earlier job
+        self._held: dict[int, JobReport] = {}
         self._next = self._seq = 0
+        self._done = bytearray()
+        self._done_at = 0
         self.problems: list[InputProblem] = []
         self.keyed = False
         self.unkeyed_polls = 0
@@ -260,20 +264,23 @@ class LogStream:
             self.unkeyed_polls += report.polls
         else:
             self.keyed = True
-        shown: JobReport | None = report
+        seq = s[_SEQ]
         if self._clean is not None and not report.violations:
             self.clean_jobs += 1
             self.clean_polls += report.polls
-            shown = None
-        seq = s[_SEQ]
-        if seq != self._next:
-            self._held[seq] = shown
-            return
-        if shown is not None:
-            self._emit(shown)
-        self._next = seq + 1
-        while self._next in self._held:
-            nxt = self._held.pop(self._next)
-            if nxt is not None:
-                self._emit(nxt)
+        else:
+            self._held[seq] = report
+        done, i = self._done, seq - self._next + self._done_at
+        if i >= len(done):
+            done.extend(bytes(i + 1 - len(done)))
+        done[i] = 1
+        while self._done_at < len(done) and done[self._done_at]:
+            if self._held:
+                shown = self._held.pop(self._next, None)
+                if shown is not None:
+                    self._emit(shown)
             self._next += 1
+            self._done_at += 1
+        if self._done_at > 4096 and 2 * self._done_at > len(done):
+            del done[:self._done_at]
+            self._done_at = 0

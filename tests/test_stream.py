@@ -131,10 +131,12 @@ def test_typed_poll_struct_is_the_readers():
     assert (report.job, report.ok, report.final) == ("x", True, "completed")
 
 
-def _write_log(path: Path, polls: int) -> None:
+def _write_log(path: Path, polls: int, *, stuck: bool = False) -> None:
     """Interleaved jobs, 200 open at a time, each queued, running, then completed: short jobs, so that
-    keeping the ended ones would show as much as keeping the log."""
+    keeping the ended ones would show as much as keeping the log; ``stuck``: first a job never polled again."""
     with path.open("w") as out:
+        if stuck:
+            out.write('{"job":"stuck","status":"inProgress"}\n')
         serial, open_jobs = 0, []
         for i in range(polls):
             if len(open_jobs) < 200:
@@ -152,14 +154,14 @@ def _write_log(path: Path, polls: int) -> None:
                 open_jobs.remove(job)
 
 
-def _peak_mb(path: Path, env: dict[str, str]) -> float:
+def _peak_mb(path: Path, env: dict[str, str], *, verdict: str = "ok: ") -> float:
     """Peak resident memory of ``jobfsm validate --quiet`` on ``path``, in a process of its own."""
     proc = subprocess.Popen([sys.executable, "-m", "jobfsm", "validate", "--quiet", str(path)],
                             stdout=subprocess.PIPE, env=env)
     out = proc.stdout.read() if proc.stdout else b""
     _, status, usage = os.wait4(proc.pid, 0)
     assert os.waitstatus_to_exitcode(status) == 0, out
-    assert out.decode().startswith("ok: ")
+    assert out.decode().splitlines()[-1].startswith(verdict)
     return usage.ru_maxrss / 1024
 
 
@@ -187,3 +189,14 @@ def test_clean_reports_are_counted_not_emitted(log, window):
     assert shown == [r for r in everything if r.violations]
     clean = [r for r in everything if not r.violations]
     assert counts == ([("log", len(clean), sum(r.polls for r in clean))] if clean else [])
+
+
+def test_a_job_left_open_holds_back_no_memory(accelerated: bool, tmp_path: Path) -> None:
+    """A job polled once at the start and never again holds back the later jobs' reports, but with -q those
+    are only counted: memory stays flat as the jobs after it grow tenfold."""
+    small, large = tmp_path / "small.jsonl", tmp_path / "large.jsonl"
+    _write_log(small, 40_000, stuck=True)
+    _write_log(large, 400_000, stuck=True)
+    env = {k: v for k, v in os.environ.items() if k != "JOBFSM_PURE"} | ({} if accelerated else {"JOBFSM_PURE": "1"})
+    assert _peak_mb(large, env, verdict="ok: ") - _peak_mb(small, env, verdict="ok: ") < 3
+
