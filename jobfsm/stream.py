@@ -3,7 +3,8 @@
 A job is open until its status turns terminal; it then waits among the ended jobs for ``window``
 further job ends, so that a repeated or late poll still reaches it, and only then is it finished and
 its report released. Reports leave in the order the jobs first appeared: a job still open holds back
-the (small) reports of the jobs that appeared after it.
+the reports of the jobs that appeared after it (with ``clean``, only those that have violations; a job
+without any costs a byte until the jobs before it are finished).
 
 Most polls of a healthy job change nothing reportable, so a job starts as a light list of the few
 facts the rules need; the first poll that needs more hands the job to a ``JobCheck``, which then keeps
