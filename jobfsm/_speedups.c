@@ -488,6 +488,34 @@ job_report(PyObject *source, PyObject *job, PyObject *ok, PyObject *final, PyObj
     return t;
 }
 
+/* Finish the job `job` of table `ended` whose state is `o`: taken out of the table, its report made and
+ * released. 0 or -1. */
+static int
+finish_one(Stream *st, PyObject *ended, PyObject *job, PyObject *o)
+{
+    State *s = as_state(o);
+    if (s == NULL)
+        return -1;
+    if (PyDict_DelItem(ended, job) < 0) {
+        if (!PyErr_ExceptionMatches(PyExc_KeyError))
+            return -1;
+        PyErr_Clear(); /* a callback finished it already */
+        return 0;
+    }
+    s->finished = 1;
+    int light = s->check == Py_None;
+    if (light && (light = in_set(st, s->last, 1)) < 0)
+        return -1;
+    if (light) /* nothing to report */
+        return release(st, s, NULL);
+    PyObject *report = PyObject_CallOneArg(st->o[A_REPORT], o);
+    if (report != NULL && (!PyTuple_Check(report) || PyTuple_GET_SIZE(report) != 6)) {
+        PyErr_SetString(PyExc_TypeError, "jobfsm._speedups: a job report must be a JobReport");
+        Py_CLEAR(report);
+    }
+    return report == NULL ? -1 : release(st, s, report);
+}
+
 /* The older jobs of `ended` (a table of job states) finished, keeping the `keep` newest; 0 or -1. */
 static int
 evict_some(Stream *st, PyObject *ended, Py_ssize_t keep)
@@ -495,52 +523,33 @@ evict_some(Stream *st, PyObject *ended, Py_ssize_t keep)
     Py_ssize_t count = PyDict_GET_SIZE(ended) - keep;
     if (count <= 0)
         return 0;
-    PyObject *jobs = PyList_New(count); /* (job, state) pairs: callbacks may run while they finish */
-    if (jobs == NULL)
+    /* (job, state) pairs, taken out first since callbacks run while they finish, and let go one by one:
+     * a finished state (and the JobCheck its report needed) is freed at once, not at the end */
+    PyObject **jobs = PyMem_Malloc((size_t)count * 2 * sizeof(PyObject *));
+    if (jobs == NULL) {
+        PyErr_NoMemory();
         return -1;
+    }
     Py_ssize_t i = 0, it = 0;
     PyObject *key, *value;
     while (i < count && PyDict_Next(ended, &it, &key, &value)) {
-        PyObject *pair = PyTuple_Pack(2, key, value);
-        if (pair == NULL) {
-            Py_DECREF(jobs);
-            return -1;
-        }
-        PyList_SET_ITEM(jobs, i++, pair);
+        jobs[2 * i] = Py_NewRef(key);
+        jobs[2 * i + 1] = Py_NewRef(value);
+        i++;
     }
-    for (Py_ssize_t j = 0; j < i; j++) {
-        PyObject *job = PyTuple_GET_ITEM(PyList_GET_ITEM(jobs, j), 0);
-        State *s = as_state(PyTuple_GET_ITEM(PyList_GET_ITEM(jobs, j), 1));
-        if (s == NULL)
-            goto error;
-        if (PyDict_DelItem(ended, job) < 0) {
-            if (!PyErr_ExceptionMatches(PyExc_KeyError))
-                goto error;
-            PyErr_Clear(); /* a callback finished it already */
-            continue;
-        }
-        s->finished = 1;
-        int light = s->check == Py_None;
-        if (light && (light = in_set(st, s->last, 1)) < 0)
-            goto error;
-        if (light) { /* nothing to report */
-            if (release(st, s, NULL) < 0)
-                goto error;
-            continue;
-        }
-        PyObject *report = PyObject_CallOneArg(st->o[A_REPORT], (PyObject *)s);
-        if (report != NULL && (!PyTuple_Check(report) || PyTuple_GET_SIZE(report) != 6)) {
-            PyErr_SetString(PyExc_TypeError, "jobfsm._speedups: a job report must be a JobReport");
-            Py_CLEAR(report);
-        }
-        if (report == NULL || release(st, s, report) < 0)
-            goto error;
+    Py_ssize_t j = 0;
+    int r = 0;
+    for (; j < i && r == 0; j++) {
+        r = finish_one(st, ended, jobs[2 * j], jobs[2 * j + 1]);
+        Py_CLEAR(jobs[2 * j]);
+        Py_CLEAR(jobs[2 * j + 1]);
     }
-    Py_DECREF(jobs);
-    return 0;
-error:
-    Py_DECREF(jobs);
-    return -1;
+    for (; j < i; j++) {
+        Py_DECREF(jobs[2 * j]);
+        Py_DECREF(jobs[2 * j + 1]);
+    }
+    PyMem_Free(jobs);
+    return r;
 }
 
 /* evict_some with the release counters read from the stream before and written back after: the ended

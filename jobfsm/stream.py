@@ -197,9 +197,8 @@ class LogStream:
             _speedups.close(self)
         else:
             for table in (self.ended, self.open):
-                for s in table.values():
-                    self._finish(s)
-                table.clear()
+                for job in list(table):  # each state let go as it is finished, with the JobCheck it needed
+                    self._finish(table.pop(job))
         if self._clean is not None and self.clean_jobs:
             self._clean(self._source, self.clean_jobs, self.clean_polls)
 

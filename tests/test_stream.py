@@ -200,3 +200,14 @@ def test_a_job_left_open_holds_back_no_memory(accelerated: bool, tmp_path: Path)
     env = {k: v for k, v in os.environ.items() if k != "JOBFSM_PURE"} | ({} if accelerated else {"JOBFSM_PURE": "1"})
     assert _peak_mb(large, env, verdict="ok: ") - _peak_mb(small, env, verdict="ok: ") < 3
 
+
+
+def test_open_jobs_cost_a_few_hundred_bytes_each(accelerated: bool, tmp_path: Path) -> None:
+    """Jobs that never end are finished at the end one by one, each let go with the JobCheck its report needed:
+    180,000 more of them cost under 500 bytes each (keeping every JobCheck to the end cost about 1 KB each)."""
+    small, large = tmp_path / "small.jsonl", tmp_path / "large.jsonl"
+    for path, jobs in ((small, 20_000), (large, 200_000)):
+        path.write_text("".join(f'{{"job":"j{i:07d}","status":"inProgress"}}\n' for i in range(jobs)))
+    env = {k: v for k, v in os.environ.items() if k != "JOBFSM_PURE"} | ({} if accelerated else {"JOBFSM_PURE": "1"})
+    grown = _peak_mb(large, env) - _peak_mb(small, env)
+    assert grown * 2**20 / 180_000 < 500
