@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     from jobfsm.validation import Options
 
 EXIT_OK, EXIT_VIOLATIONS, EXIT_INPUT = 0, 1, 2
+MAX_WINDOW = 10_000_000
 QUIET_HELP = ("text report: show only failing jobs and their violations at the failing severity, and no progress "
               "line; --format json always holds the complete report")
 
@@ -171,6 +172,9 @@ def _parser() -> argparse.ArgumentParser:
                      help="field naming the job in logs of many jobs (default: job)")
     val.add_argument("-j", "--jobs", type=int, default=1, metavar="N",
                      help="validate the files in N processes (default 1); the report keeps their order")
+    val.add_argument("--window", type=int, metavar="N",
+                     help="logs: the jobs that ended last, at least N (default 16384), still take late polls; "
+                     "a poll of a job that ended before them starts a new job")
     _spec_option(val)
     _judging(val)
     val.set_defaults(run=_validate)
@@ -288,6 +292,9 @@ def _validate(args: argparse.Namespace) -> int:
     fmt = None if args.input_format == "auto" else args.input_format
     if args.jobs < 1:
         raise OptionsError(f"--jobs {args.jobs}: expected a number of processes, 1 or more")
+    if args.window is not None and not 1 <= args.window <= MAX_WINDOW:
+        raise OptionsError(f"--window {args.window}: expected a number of ended jobs from 1 to {MAX_WINDOW:,} "
+                           "(each costs about 150 bytes while it waits)")
     writer = Writer(_Out(), args.format, args.mode, args.fail_on, quiet=args.quiet)
     meter = Meter.for_terminal(len(args.paths), args.quiet)
     try:
@@ -300,7 +307,8 @@ def _validate(args: argparse.Namespace) -> int:
             validator = Validator(options, spec)
             for path in args.paths:
                 _, problems = validate_path(path, validator, fmt=fmt, job_key=args.job_key, emit=writer.job,
-                                            clean=writer.clean if writer.counts_clean else None, meter=meter)
+                                            clean=writer.clean if writer.counts_clean else None, meter=meter,
+                                            window=args.window)
                 writer.source_problems(problems)
                 if meter:
                     meter.file_done()
@@ -324,12 +332,12 @@ def _validate_pool(paths: list[str], options: Options, spec: Spec, fmt: Format |
     with tempfile.TemporaryDirectory(prefix="jobfsm-") as tmp, ProcessPoolExecutor(args.jobs) as pool:
         futures = [None if path == "-" else
                    pool.submit(validate_part, path, os.path.join(tmp, f"{i}.part"), options, spec, fmt,
-                               args.job_key, args.format, args.quiet)
+                               args.job_key, args.format, args.quiet, args.window)
                    for i, path in enumerate(paths)]
         for i, (path, future) in enumerate(zip(paths, futures, strict=True)):
             part = os.path.join(tmp, f"{i}.part")
             tally, problems = (validate_part(path, part, options, spec, fmt, args.job_key, args.format,
-                                             args.quiet) if future is None else future.result())
+                                             args.quiet, args.window) if future is None else future.result())
             with open(part, encoding="utf-8") as f:
                 writer.paste(f, tally, problems)
             os.remove(part)

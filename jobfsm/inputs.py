@@ -29,7 +29,7 @@ from jobfsm.readers import (
     wide_encoding,
 )
 from jobfsm.report import InputProblem, JobReport
-from jobfsm.stream import LogStream
+from jobfsm.stream import WINDOW, LogStream
 from jobfsm.validation import JobCheck, Validator
 
 Format = Literal["text", "json", "jsonl", "har", "cassette"]
@@ -40,8 +40,8 @@ DEFAULT_JOB_KEY = "job"
 
 def validate_path(path: str, validator: Validator, *, fmt: Format | None = None, job_key: str | None = None,
                   check_type: type[JobCheck] = JobCheck, emit: Callable[[JobReport], None] | None = None,
-                  clean: Callable[[str, int, int], None] | None = None,
-                  meter: Meter | None = None) -> tuple[list[JobReport], list[InputProblem]]:
+                  clean: Callable[[str, int, int], None] | None = None, meter: Meter | None = None,
+                  window: int | None = None) -> tuple[list[JobReport], list[InputProblem]]:
     """Validate one file (``-`` for standard input): per-job reports and the input problems met.
 
     ``job_key`` names the field that tells jobs apart (default ``job``); naming one that no record
@@ -50,7 +50,8 @@ def validate_path(path: str, validator: Validator, *, fmt: Format | None = None,
     there as soon as the job is done (first appearance order) and none is returned: a log of any
     length then takes memory for its open jobs only. With ``clean`` too, the reports of traces and
     logs that have no violation are counted instead, ``clean(source, jobs, polls)`` (see
-    ``LogStream``). ``meter`` shows progress.
+    ``LogStream``). ``meter`` shows progress. ``window`` is how many ended jobs a log keeps for late
+    polls (``stream.WINDOW`` by default).
     """
     key = check_job_key(job_key)
     name = "<stdin>" if path == "-" else path
@@ -70,7 +71,7 @@ def validate_path(path: str, validator: Validator, *, fmt: Format | None = None,
                                                  f"UTF-8: convert it first, e.g. iconv -f {wide} -t UTF-8")]
         if fmt == "jsonl":
             return check_records(read_jsonl(stream), validator, name, key, explicit=job_key is not None,
-                                 check_type=check_type, emit=emit, clean=clean)
+                                 check_type=check_type, emit=emit, clean=clean, window=window)
         data = stream.read()
     except OSError as exc:
         return [], [InputProblem(name, name, f"cannot read: {exc.strerror or exc}")]
@@ -86,10 +87,11 @@ def validate_path(path: str, validator: Validator, *, fmt: Format | None = None,
             reports = []
         return reports, problems
     if fmt == "text":
-        return check_records(read_text(data), validator, name, key, check_type=check_type, emit=emit, clean=clean)
+        return check_records(read_text(data), validator, name, key, check_type=check_type, emit=emit, clean=clean,
+                             window=window)
     records, line_of = read_json(data, key)
     return check_records(records, validator, name, key, line_of, explicit=job_key is not None, check_type=check_type,
-                         emit=emit, clean=clean)
+                         emit=emit, clean=clean, window=window)
 
 
 def _recording(fmt: str, data: bytes) -> str | None:
@@ -244,7 +246,8 @@ def detect_format(path: str, head: bytes) -> Format:
 def check_records(records: Iterable[Record | Block | Lines], validator: Validator, source: str, job_key: str,
                   line_of: Callable[[int], int] | None = None, *, explicit: bool = False,
                   check_type: type[JobCheck] = JobCheck, emit: Callable[[JobReport], None] | None = None,
-                  clean: Callable[[str, int, int], None] | None = None) -> tuple[list[JobReport], list[InputProblem]]:
+                  clean: Callable[[str, int, int], None] | None = None,
+                  window: int | None = None) -> tuple[list[JobReport], list[InputProblem]]:
     """Group records by job and validate each job on its own, streaming (see ``jobfsm.stream``).
 
     Reports go to ``emit`` in order of first appearance, or are returned when there is none. Records
@@ -259,7 +262,7 @@ def check_records(records: Iterable[Record | Block | Lines], validator: Validato
             return f"{source}:{line_of(pos)}"
     reports: list[JobReport] = []
     stream = LogStream(validator, source, locate, emit or reports.append, check_type=check_type, job_key=job_key,
-                       clean=clean if emit is not None else None)
+                       clean=clean if emit is not None else None, window=WINDOW if window is None else window)
     with _collector_paused():
         _feed(records, stream, poll_type(job_key), job_key)
         stream.close()

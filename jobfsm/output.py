@@ -156,7 +156,8 @@ class Writer:
 
 
 def validate_part(path: str, out_path: str, options: Options, spec: Spec, fmt: Format | None,
-                  job_key: str | None, out_format: str, quiet: bool) -> tuple[Tally, list[InputProblem]]:
+                  job_key: str | None, out_format: str, quiet: bool,
+                  window: int | None = None) -> tuple[Tally, list[InputProblem]]:
     """One file's share of a report, written to ``out_path`` (run in a worker process)."""
     from jobfsm.inputs import validate_path
     from jobfsm.validation import Validator
@@ -164,6 +165,6 @@ def validate_part(path: str, out_path: str, options: Options, spec: Spec, fmt: F
     with open(out_path, "w", encoding="utf-8", errors="backslashreplace") as out:  # as standard output is
         writer = Writer(out, out_format, options.mode, options.fail_on, quiet=quiet, part=True)
         _, problems = validate_path(path, Validator(options, spec), fmt=fmt, job_key=job_key, emit=writer.job,
-                                    clean=writer.clean if writer.counts_clean else None)
+                                    clean=writer.clean if writer.counts_clean else None, window=window)
         writer.source_problems(problems)
     return writer.tally, problems

@@ -166,3 +166,36 @@ def test_jobs_option_with_a_file_name_that_is_not_utf8(tmp_path):
     assert [(r.returncode, r.stderr) for r in runs] == [(0, "")] * 2
     assert runs[1].stdout == runs[0].stdout
     assert runs[0].stdout.splitlines()[0] == "caf\\udce9.txt: ok (final completed, 2 polls)"
+
+
+@pytest.mark.parametrize("window", ["0", "10000001"], ids=["none", "too-many"])
+def test_window_option_is_bounded(window, capsys):
+    """--window needs 1 to 10,000,000 ended jobs, said in one line with what each costs."""
+    assert main(["validate", "--window", window, "x.txt"]) == 2
+    assert capsys.readouterr().err == (f"jobfsm: error: --window {window}: expected a number of ended jobs from 1 to "
+                                       "10,000,000 (each costs about 150 bytes while it waits)\n")
+
+
+@pytest.mark.parametrize("window", [None, "2", "1"], ids=["default", "two", "one"])
+def test_window_option_decides_when_a_late_poll_is_a_new_job(window, tmp_path, capsys):
+    """A poll of job a after two other jobs ended reaches a with --window 2 (a left-terminal error), not with 1."""
+    log = tmp_path / "late.jsonl"
+    log.write_text('{"job":"a","status":"completed","resourceId":"r"}\n{"job":"b","status":"failed"}\n'
+                   '{"job":"c","status":"failed"}\n{"job":"a","status":"inProgress"}\n')
+    argv = ["validate", "-q", *(["--window", window] if window else []), str(log)]
+    code = main(argv)
+    last = capsys.readouterr().out.splitlines()[-1]
+    if window == "1":
+        assert (code, last) == (0, "ok: 4 jobs, 0 failed, 4 polls; 0 errors, 1 warning, 0 infos (sampled mode)")
+    else:
+        assert (code, last) == (1, "FAILED: 3 jobs, 1 failed, 4 polls; 1 error, 1 warning, 0 infos (sampled mode)")
+
+
+def test_window_default_in_help_is_the_streams():
+    """--help states the default window that jobfsm.stream uses."""
+    from jobfsm.cli import _parser
+    from jobfsm.stream import WINDOW
+
+    validate = _parser()._subparsers._group_actions[0].choices["validate"]  # type: ignore[union-attr]
+    (action,) = [a for a in validate._actions if a.dest == "window"]
+    assert f"(default {WINDOW})" in action.help
