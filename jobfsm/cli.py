@@ -158,7 +158,7 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="jobfsm", description="Check recorded polls of Microsoft Graph / OneDrive monitor URLs "
         "against the asyncJobStatus lifecycle.", epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--version", action="version", version=f"jobfsm {__version__}")
+    parser.add_argument("--version", action="version", version=f"jobfsm {__version__} ({_build()})")
     sub = parser.add_subparsers(title="commands", required=True, metavar="COMMAND")
 
     val = sub.add_parser("validate", help="validate trace files", epilog=EPILOG,
@@ -239,6 +239,15 @@ def _parser() -> argparse.ArgumentParser:
 
     serve.add_parser(sub)
     return parser
+
+
+def _build() -> str:
+    """Whether this install reads logs with the C accelerator, for --version."""
+    import importlib.util
+
+    if os.environ.get("JOBFSM_PURE"):
+        return "pure Python: JOBFSM_PURE is set"
+    return "C accelerator built" if importlib.util.find_spec("jobfsm._speedups") else "pure Python: no C accelerator"
 
 
 def _spec_option(p: argparse.ArgumentParser) -> None:
@@ -645,6 +654,9 @@ def _coverage(args: argparse.Namespace) -> int:
                      f"{'is under' if below else 'reaches'} --fail-under {args.fail_under:g}%")
     if args.output and args.output != "-":
         _save_text(args.output, text + "\n")
+        if below:  # the report is in the file: the failing verdict still says itself
+            _complain(f"jobfsm: coverage: edge coverage {result.edge_percent:.1f}% is under --fail-under "
+                      f"{args.fail_under:g}% (report in {args.output})")
     else:
         _write(text)
     return EXIT_INPUT if result.input_errors else EXIT_VIOLATIONS if below else EXIT_OK

@@ -33,7 +33,8 @@ from jobfsm.stream import WINDOW, LogStream
 from jobfsm.validation import JobCheck, Validator
 
 Format = Literal["text", "json", "jsonl", "har", "cassette"]
-EXTENSIONS: dict[str, Format] = {".txt": "text", ".log": "text", ".json": "json", ".jsonl": "jsonl",
+# .log is not here: logs are as often JSON Lines as text, so a .log is sniffed
+EXTENSIONS: dict[str, Format] = {".txt": "text", ".json": "json", ".jsonl": "jsonl",
                                  ".ndjson": "jsonl", ".har": "har", ".yaml": "cassette", ".yml": "cassette"}
 DEFAULT_JOB_KEY = "job"
 

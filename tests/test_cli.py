@@ -344,11 +344,18 @@ def test_malformed_record_does_not_stop_other_files(capsys):
     assert (rep["ok"], rep["summary"]["input_errors"]) == (False, 1)
 
 
-def test_python_m_jobfsm_version():
-    """``python -m jobfsm --version`` prints the version and exits 0 in a real process."""
+@pytest.mark.parametrize("pure", [False, True], ids=["as-built", "pure"])
+def test_python_m_jobfsm_version(pure: bool) -> None:
+    """``python -m jobfsm --version`` prints the version and whether logs are read with the C accelerator."""
+    import importlib.util
+    import os
+
+    env = {k: v for k, v in os.environ.items() if k != "JOBFSM_PURE"} | ({"JOBFSM_PURE": "1"} if pure else {})
     proc = subprocess.run([sys.executable, "-m", "jobfsm", "--version"], capture_output=True, text=True,
-                          timeout=60, check=False)
-    assert (proc.returncode, proc.stdout, proc.stderr) == (0, f"jobfsm {__version__}\n", "")
+                          timeout=60, check=False, env=env)
+    build = ("pure Python: JOBFSM_PURE is set" if pure else
+             "C accelerator built" if importlib.util.find_spec("jobfsm._speedups") else "pure Python: no C accelerator")
+    assert (proc.returncode, proc.stdout, proc.stderr) == (0, f"jobfsm {__version__} ({build})\n", "")
 
 
 @pytest.mark.parametrize(("fmt", "line"), [

@@ -331,3 +331,11 @@ def test_reports_written_with_o_keep_file_names_that_are_not_utf8(tmp_path: Path
     assert run("coverage", "-o", str(out), str(missing)) == 2
     assert out.read_text().splitlines()[-1] == (f"{tmp_path}/\\udcff.json: input error: cannot read: No such file or "
                                                 "directory")
+
+
+def test_failing_threshold_says_so_when_the_report_goes_to_a_file(tmp_path, capsys: pytest.CaptureFixture[str]) -> None:
+    """With -o, a coverage under --fail-under exits 1 with one line on standard error saying so."""
+    out = tmp_path / "coverage.xml"
+    assert run("coverage", "--format", "junit", "-o", str(out), "--fail-under", "80", *SHARED_TRACES) == 1
+    assert capsys.readouterr().err == (f"jobfsm: coverage: edge coverage 53.8% is under --fail-under 80% (report in "
+                                       f"{out})\n")

@@ -133,3 +133,14 @@ def test_yaml_cassette_is_sniffed(how: str, tmp_path: Path) -> None:
     assert done.stdout == (
         f"{name} job https://contoso-placeholder.example/_api/v2.0/monitor/00000000-0000-0000-0000-00000000000a: "
         "ok (final completed, 2 polls)\nok: 1 job, 0 failed, 2 polls; 0 errors, 0 warnings, 0 infos (sampled mode)\n")
+
+
+@pytest.mark.parametrize(("content", "fmt"), [
+    (b'{"job":"a","status":"inProgress","@odata.context":"https://x/#y"}\n', "jsonl"),
+    (b"notStarted\n# a comment\ncompleted\n", "text"),
+], ids=["json-lines", "statuses"])
+def test_a_log_file_is_sniffed(content: bytes, fmt: str) -> None:
+    """A .log holds JSON Lines as often as text: its first line decides, not its name."""
+    from jobfsm.inputs import detect_format
+
+    assert detect_format("app.log", content) == fmt

@@ -39,7 +39,7 @@ def issues(problems):
 
 @pytest.mark.parametrize(("path", "head", "expected"), [
     ("t.txt", b"[", "text"),
-    ("t.log", b"{", "text"),
+    ("t.log", b'{"status": "completed"}\n', "jsonl"),
     ("t.json", b"{", "json"),
     ("t.JSONL", b"[", "jsonl"),
     ("t.ndjson", b"", "jsonl"),
@@ -53,7 +53,7 @@ def issues(problems):
     ("trace", b"# interactions:\nnotStarted\n", "text"),
     ("trace", b"  interactions:\n", "text"),
     ("trace", b"versions:\n", "text"),
-], ids=["txt", "log", "json-ext-wins", "jsonl-ext-any-case", "ndjson", "sniff-array", "sniff-object-after-bom",
+], ids=["txt", "log-is-sniffed", "json-ext-wins", "jsonl-ext-any-case", "ndjson", "sniff-array", "sniff-object-after-bom",
         "sniff-text", "sniff-empty", "sniff-cassette", "sniff-cassette-after-comments-and-marker",
         "sniff-cassette-quoted-key-crlf", "comment-is-not-a-key", "indented-is-not-top-level", "other-key"])
 def test_detect_format(path, head, expected):
@@ -387,10 +387,10 @@ def test_several_values_on_one_line_are_malformed_even_beside_blank_lines():
 
 def test_json_in_a_text_file_is_an_input_problem():
     """A text trace holding JSON says so instead of reading brackets as unknown statuses."""
-    jobs, problems = read("t.log", '["notStarted",\n"completed"]\n')
+    jobs, problems = read("t.txt", '["notStarted",\n"completed"]\n')
     hint = "; for JSON give the file a .json or .jsonl name, or use --input-format"
-    assert issues(problems) == [("t.log:1", "expected one status per line, found JSON '[\"notStarted\",'" + hint),
-                                ("t.log:2", "expected one status per line, found JSON '\"completed\"]'" + hint)]
+    assert issues(problems) == [("t.txt:1", "expected one status per line, found JSON '[\"notStarted\",'" + hint),
+                                ("t.txt:2", "expected one status per line, found JSON '\"completed\"]'" + hint)]
     assert jobs == []
 
 
