@@ -53,9 +53,10 @@ def issues(problems):
     ("trace", b"# interactions:\nnotStarted\n", "text"),
     ("trace", b"  interactions:\n", "text"),
     ("trace", b"versions:\n", "text"),
-], ids=["txt", "log-is-sniffed", "json-ext-wins", "jsonl-ext-any-case", "ndjson", "sniff-array", "sniff-object-after-bom",
-        "sniff-text", "sniff-empty", "sniff-cassette", "sniff-cassette-after-comments-and-marker",
-        "sniff-cassette-quoted-key-crlf", "comment-is-not-a-key", "indented-is-not-top-level", "other-key"])
+], ids=["txt", "log-is-sniffed", "json-ext-wins", "jsonl-ext-any-case", "ndjson", "sniff-array",
+        "sniff-object-after-bom", "sniff-text", "sniff-empty", "sniff-cassette",
+        "sniff-cassette-after-comments-and-marker", "sniff-cassette-quoted-key-crlf", "comment-is-not-a-key",
+        "indented-is-not-top-level", "other-key"])
 def test_detect_format(path, head, expected):
     """The extension decides; else the first significant byte after a BOM and blanks, or a cassette's
     top-level key on the first line that is not blank, a comment or a YAML marker."""
