@@ -22,7 +22,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
-from bench_core import write_log
+from bench_core import print_targets, write_log
 
 DECODE = {
     "msgspec": """
@@ -144,17 +144,7 @@ def main() -> int:
         ("throughput largest / smallest (linear: 1.0)", rate1 / rate0, 0.75, ">="),
         ("time over bare stdlib json decoding, largest log", b1["jobfsm"][0] / b1["json"][0], 0.0, "info"),
     ]
-    failed = False
-    print("targets")
-    for name, value, target, kind in results:
-        if kind == "info":
-            print(f"  {name:50s} {value:8.2f}   (for reference)")
-            continue
-        ok = value >= target if kind == ">=" else value <= target
-        failed |= not ok
-        print(f"  {name:50s} {value:8.2f}   target {kind} {target:g}  {'PASS' if ok else 'MISS'}")
-    return 1 if failed and not args.no_targets else 0
-
+    return 1 if print_targets(results) and not args.no_targets else 0
 
 if __name__ == "__main__":
     sys.exit(main())
