@@ -654,8 +654,7 @@ text_object(const Text *t)
 /* the fields of one poll */
 typedef struct {
     Text status, rid, rloc, op;
-    PyObject *progress; /* a float object, or NULL */
-    double p;           /* the progress, when has_p */
+    double p; /* the progress, when has_p */
     int has_p;
 } Poll;
 
@@ -869,7 +868,6 @@ light_polls(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
         text_of(&poll.rloc, v[F_RESOURCE_LOCATION]);
         text_of(&poll.op, v[F_OPERATION]);
         poll.has_p = v[F_PROGRESS] != Py_None;
-        poll.progress = poll.has_p ? v[F_PROGRESS] : NULL;
         if (poll.has_p && !PyFloat_CheckExact(v[F_PROGRESS])) {
             PyErr_SetString(PyExc_TypeError, "jobfsm._speedups: a typed poll's progress must be a float");
             goto done;
@@ -922,11 +920,11 @@ key_slot(const char *p, Py_ssize_t n)
     return (size_t)((h ^ (h >> 32)) & (KEY_SLOTS - 1));
 }
 
-/* The job key (a new reference) and state (borrowed) of a poll whose key is the ASCII text p[:n]; 0 or -1 */
+/* The job key (a new reference) and state (borrowed) of a poll whose key is the ASCII text p[:n], whose slot in
+ * the key cache is `c` (NULL for a key too long to cache); 0 or -1 */
 static int
-job_of(Stream *st, const char *p, Py_ssize_t n, PyObject **job, State **state)
+job_of(Stream *st, const char *p, Py_ssize_t n, Cached *c, PyObject **job, State **state)
 {
-    Cached *c = n <= KEY_CACHED ? &key_cache[key_slot(p, n)] : NULL;
     PyObject *k = c != NULL ? c->key : NULL;
     if (k != NULL && PyUnicode_GET_LENGTH(k) == n && memcmp(PyUnicode_1BYTE_DATA(k), p, (size_t)n) == 0) {
         State *s = c->state;
@@ -1281,6 +1279,16 @@ text_span(Text *t, const Value *v)
     t->len = v->kind == V_STRING ? v->len : -1;
 }
 
+/* scan_line, and the progress it noted read into *p (0 when there is none); 0, or -1 for the general way */
+static int
+scan_poll(const char *c, const char *end, const char *key, Py_ssize_t key_len, Value *v, double *p)
+{
+    *p = 0.0;
+    if (scan_line(c, end, key, key_len, v) < 0)
+        return -1;
+    return v[K_PROGRESS].kind == V_NUMBER ? progress_of(&v[K_PROGRESS], p) : 0;
+}
+
 /* Hand one poll to LogStream._full_fields(s, pos, status, progress, resourceId, resourceLocation, operation). */
 static int
 full_fields(Stream *st, State *s, Py_ssize_t at, Poll *poll)
@@ -1304,6 +1312,7 @@ typedef struct {
     Value v[KEYS];
     double p;
     int has_p;
+    Cached *cached; /* the key cache's slot for the job key, or NULL (no key, or one too long to cache) */
 } Scanned;
 
 #if defined(__GNUC__) || defined(__clang__)
@@ -1329,15 +1338,12 @@ next_line(const char **c, const char *end, Py_ssize_t *lineno, const char *key, 
         out->line = line;
         out->eol = eol;
         out->lineno = *lineno;
-        out->has_p = 0;
-        out->p = 0.0;
-        out->r = scan_line(line, eol, key, key_len, out->v);
-        if (out->r == 0 && out->v[K_PROGRESS].kind == V_NUMBER) {
-            out->r = progress_of(&out->v[K_PROGRESS], &out->p);
-            out->has_p = 1;
-        }
+        out->r = scan_poll(line, eol, key, key_len, out->v, &out->p);
+        out->has_p = out->v[K_PROGRESS].kind == V_NUMBER;
+        out->cached = NULL;
         if (out->r == 0 && out->v[K_JOB].kind == V_STRING && out->v[K_JOB].len <= KEY_CACHED) {
-            PyObject *k = key_cache[key_slot(out->v[K_JOB].ptr, out->v[K_JOB].len)].key;
+            out->cached = &key_cache[key_slot(out->v[K_JOB].ptr, out->v[K_JOB].len)];
+            PyObject *k = out->cached->key;
             if (k != NULL) {
                 PREFETCH(k);
                 PREFETCH((char *)k + 64);
@@ -1370,7 +1376,7 @@ take_line(Stream *st, Scanned *l)
     PyObject *job;
     State *s;
     if (l->v[K_JOB].kind == V_STRING) {
-        if (job_of(st, l->v[K_JOB].ptr, l->v[K_JOB].len, &job, &s) < 0)
+        if (job_of(st, l->v[K_JOB].ptr, l->v[K_JOB].len, l->cached, &job, &s) < 0)
             return -1;
     } else if ((s = state_of(st, job = Py_NewRef(Py_None))) == NULL) {
         Py_DECREF(job);
@@ -1484,19 +1490,16 @@ scan(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
         return NULL;
     const char *c = PyBytes_AS_STRING(args[0]);
     Value v[KEYS];
-    double p = 0.0;
-    if (scan_line(c, c + PyBytes_GET_SIZE(args[0]), key, key_len, v) < 0
-        || (v[K_PROGRESS].kind == V_NUMBER && progress_of(&v[K_PROGRESS], &p) < 0))
+    double p;
+    if (scan_poll(c, c + PyBytes_GET_SIZE(args[0]), key, key_len, v, &p) < 0)
         Py_RETURN_NONE;
     PyObject *out = PyDict_New();
     if (out == NULL)
         return NULL;
-    static const char *names[KEYS] = {"status", "percentageComplete", "resourceId", "resourceLocation", "operation",
-                                      "statusDescription", "job"};
     for (int i = 0; i < KEYS; i++) {
         PyObject *value = v[i].kind == V_STRING ? PyUnicode_DecodeASCII(v[i].ptr, v[i].len, NULL)
                           : v[i].kind == V_NUMBER ? PyFloat_FromDouble(p) : Py_NewRef(Py_None);
-        if (value == NULL || PyDict_SetItemString(out, names[i], value) < 0) {
+        if (value == NULL || PyDict_SetItemString(out, i < K_JOB ? body_keys[i] : "job", value) < 0) {
             Py_XDECREF(value);
             Py_DECREF(out);
             return NULL;
