@@ -19,7 +19,6 @@ from jobfsm.readers import (
     BODY_FIELDS,
     BOM,
     CHUNK,
-    Block,
     Lines,
     Record,
     poll_type,
@@ -244,7 +243,7 @@ def detect_format(path: str, head: bytes) -> Format:
     return "jsonl"
 
 
-def check_records(records: Iterable[Record | Block | Lines], validator: Validator, source: str, job_key: str,
+def check_records(records: Iterable[Record | Lines], validator: Validator, source: str, job_key: str,
                   line_of: Callable[[int], int] | None = None, *, explicit: bool = False,
                   check_type: type[JobCheck] = JobCheck, emit: Callable[[JobReport], None] | None = None,
                   clean: Callable[[str, int, int], None] | None = None,
@@ -280,13 +279,13 @@ def check_records(records: Iterable[Record | Block | Lines], validator: Validato
     return reports, problems
 
 
-def _feed(records: Iterable[Record | Block | Lines], stream: LogStream, poll: type, job_key: str) -> None:
+def _feed(records: Iterable[Record | Lines], stream: LogStream, poll: type, job_key: str) -> None:
     """Route each part to the stream; typed polls at consecutive positions go in runs, one call a run."""
     part: Any
     run: list[Any] = []
     start = 0
     for part in records:
-        if part.__class__ is not Lines and part.__class__ is not Block and part[1].__class__ is poll:
+        if part.__class__ is not Lines and part[1].__class__ is poll:
             if run and part[0] == start + len(run) and len(run) < 4096:
                 run.append(part[1])
                 continue
@@ -299,8 +298,6 @@ def _feed(records: Iterable[Record | Block | Lines], stream: LogStream, poll: ty
             run = []
         if part.__class__ is Lines:
             stream.lines(part.data, part.start)
-        elif part.__class__ is Block:
-            stream.polls(part.polls, part.start)
         else:
             stream.record(part[0], part[1], job_key)
     if run:

@@ -6,9 +6,10 @@ its report released. Reports leave in the order the jobs first appeared: a job s
 the reports of the jobs that appeared after it (with ``clean``, only those that have violations; a job
 without any costs a byte until the jobs before it are finished).
 
-Most polls of a healthy job change nothing reportable, so a job starts as a light list of the few
-facts the rules need; the first poll that needs more hands the job to a ``JobCheck``, which then keeps
-it. The light loop accepts exactly what ``JobCheck.poll``'s short cut accepts, plus progress resets.
+Most polls of a healthy job change nothing reportable, so a job starts as a light state of the few
+facts the rules need (a list of slots, or the accelerator's ``State``); the first poll that needs more
+hands the job to a ``JobCheck``, which then keeps it. The light loop accepts exactly what
+``JobCheck.poll``'s short cut accepts, plus progress resets.
 """
 
 from __future__ import annotations
@@ -102,7 +103,7 @@ class LogStream:
         else:
             self.record(pos, rec, self._job_key)
 
-    def polls(self, polls: _State, start: int) -> None:
+    def polls(self, polls: list[Any], start: int) -> None:
         """Typed polls (``readers.poll_type``) at consecutive positions from ``start``: the hot loop."""
         if not self._light:
             for pos, rec in enumerate(polls, start):
