@@ -55,6 +55,12 @@ class Tally:
             else:
                 self.infos += 1
 
+    def clean(self, source: str | None, jobs: int, polls: int) -> None:
+        """Count jobs without any violation (passing, with nothing to tally but their polls)."""
+        self.sources.add(source)
+        self.jobs += jobs
+        self.polls += polls
+
     def problem(self, problem: InputProblem) -> None:
         """Count one input problem."""
         self.sources.add(problem.source)
@@ -99,11 +105,10 @@ class Writer:
 
     def job(self, report: JobReport) -> None:
         """One job's report."""
-        t = self.tally
         if self._quiet_text and not report.violations:  # the bulk of a large log: a passing job, not shown
-            self.clean(report.source, 1, report.polls)
+            self.tally.clean(report.source, 1, report.polls)
             return
-        t.job(report)
+        self.tally.job(report)
         if self.fmt == "json":
             self.out.write(("\n" if self._first else ",\n") + json.dumps(report.to_dict()))
             self._first = False
@@ -119,10 +124,7 @@ class Writer:
 
     def clean(self, source: str | None, jobs: int, polls: int) -> None:
         """Jobs without any violation, counted and not shown (a quiet text report)."""
-        t = self.tally
-        t.sources.add(source)
-        t.jobs += jobs
-        t.polls += polls
+        self.tally.clean(source, jobs, polls)
 
     def source_problems(self, problems: Iterable[InputProblem]) -> None:
         """The input problems of the source whose jobs were just written."""
