@@ -54,8 +54,7 @@ def problems(statuses: Sequence[Status], edges: Sequence[Edge], aliases: Sequenc
             continue
         key = s.name.lower()
         if key in folded:
-            what = "duplicate" if folded[key] == s.name else f"same as {shorten(folded[key])} but for case:"
-            out.append(Problem(f"{what} status {shorten(s.name)}", at("statuses", i, "name")))
+            out.append(Problem(_repeated("status", s.name, folded[key]), at("statuses", i, "name")))
         folded.setdefault(key, s.name)
         if s.kind is None:
             out.append(Problem(f"status {shorten(s.name)} has no kind; expected one of {', '.join(KINDS)}",
@@ -123,8 +122,7 @@ def problems(statuses: Sequence[Status], edges: Sequence[Edge], aliases: Sequenc
             out.append(Problem(f"alias {shorten(a.name)} clashes with status {shorten(folded[key])}",
                                at("aliases", i, "name")))
         elif key in seen_alias:
-            what = "duplicate" if seen_alias[key] == a.name else f"same as {shorten(seen_alias[key])} but for case:"
-            out.append(Problem(f"{what} alias {shorten(a.name)}", at("aliases", i, "name")))
+            out.append(Problem(_repeated("alias", a.name, seen_alias[key]), at("aliases", i, "name")))
         seen_alias.setdefault(key, a.name)
         if a.target is not None and a.target not in known:
             out.append(Problem(f"alias {shorten(a.name)}: unknown target status {shorten(a.target)}",
@@ -182,6 +180,12 @@ def _n(text: str) -> str:
 def _some(names: list[str], sep: str, most: int = 5) -> str:
     """The first few names, and how many more there are."""
     return sep.join(names[:most]) + (f"{sep}... ({len(names) - most} more)" if len(names) > most else "")
+
+
+def _repeated(what: str, name: str, first: str) -> str:
+    """A status or alias named again: the same name, or one that differs from the first only in case."""
+    again = "duplicate" if first == name else f"same as {shorten(first)} but for case:"
+    return f"{again} {what} {shorten(name)}"
 
 
 def _not_text(what: str, value: object) -> str:
